@@ -1,0 +1,36 @@
+"""Provider metadata, found by Airflow through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .provider_ui import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+INTEGRATION = "Tencent Cloud SMS"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-tencent-sms",
+        "name": "Tencent Cloud SMS",
+        "description": "Send SMS through Tencent Cloud SMS: hook, operator, notifier and a local sandbox.",
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://www.tencentcloud.com/products/sms",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_tencent_sms.hooks.sms"]},
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_provider_tencent_sms.hooks.sms.TencentSmsHook",
+                "hook-name": "Tencent Cloud SMS",
+                "connection-type": "tencent_sms",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+            }
+        ],
+    }

@@ -1,0 +1,333 @@
+"""TencentSmsHook: signed calls to the Tencent Cloud SMS API with typed results and errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import requests
+from airflow.sdk import BaseHook
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, SSLError
+
+from .. import __version__
+from ..connection import CONNECT_TIMEOUT, ConnectionConfig, parse_connection
+from ..exceptions import (
+    OutcomeUnknownError,
+    RequestNotSentError,
+    TencentSmsApiError,
+    TencentSmsError,
+)
+from ..phone import mask
+from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
+from ..signing import JSON_CONTENT_TYPE, Credentials, Tc3Auth
+
+log = logging.getLogger(__name__)
+
+MAX_NUMBERS_PER_REQUEST = 200
+#: A number that is well-formed but is never sent to: test_connection only asks about it.
+_PROBE_NUMBER = "+8613800000000"
+_EXCERPT_CHARS = 200
+
+#: Wire names of SendSms parameters that differ between the two API versions.
+_SEND_SMS_NAMES = {
+    "2021-01-11": {"app": "SmsSdkAppId", "template": "TemplateId", "sign": "SignName"},
+    "2019-07-11": {"app": "SmsSdkAppid", "template": "TemplateID", "sign": "Sign"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SendStatus:
+    """The outcome of one number in a SendSms request."""
+
+    phone_number: str
+    code: str
+    message: str
+    serial_no: str
+    fee: int
+    iso_code: str
+    session_context: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "Ok"
+
+    @classmethod
+    def from_api(cls, item: dict[str, Any]) -> SendStatus:
+        return cls(
+            phone_number=str(item.get("PhoneNumber", "")),
+            code=str(item.get("Code", "")),
+            message=str(item.get("Message", "")),
+            serial_no=str(item.get("SerialNo", "")),
+            fee=int(item.get("Fee") or 0),
+            iso_code=str(item.get("IsoCode", "")),
+            session_context=str(item.get("SessionContext", "")),
+        )
+
+    def __repr__(self) -> str:
+        return f"SendStatus(phone_number={mask(self.phone_number)!r}, code={self.code!r}, fee={self.fee})"
+
+
+def _network_error(exc: requests.RequestException, action: str) -> TencentSmsError:
+    """Tell "never reached the server" from "sent, but no answer"."""
+    reason: BaseException | None = exc
+    seen = set()
+    while reason is not None and id(reason) not in seen:
+        seen.add(id(reason))
+        if isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError | SSLError):
+            return RequestNotSentError(f"{action} was not sent: {type(reason).__name__}: {reason}")
+        reason = getattr(reason, "reason", None) or reason.__context__
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return RequestNotSentError(f"{action} was not sent: {type(exc).__name__}: {exc}")
+    return OutcomeUnknownError(
+        f"{action} was sent but no answer came back ({type(exc).__name__}); "
+        "Tencent may have processed it, so it is not re-sent blindly"
+    )
+
+
+class TencentSmsHook(BaseHook):
+    """
+    Calls the Tencent Cloud SMS API with credentials from an Airflow connection.
+
+    The connection's login is the SecretId, its password the SecretKey; the host is the endpoint
+    (default ``sms.tencentcloudapi.com``). Extra keys: ``region``, ``sms_sdk_app_id``, ``sign_name``,
+    ``api_version``, ``token``, ``language`` and ``timeout``.
+
+    :param tencent_sms_conn_id: the Airflow connection to use.
+    :param max_connections: the size of the HTTP connection pool, i.e. how many requests may be in flight
+        at once through this hook.
+    """
+
+    conn_name_attr = "tencent_sms_conn_id"
+    default_conn_name = "tencent_sms_default"
+    conn_type = "tencent_sms"
+    hook_name = "Tencent Cloud SMS"
+
+    def __init__(
+        self, tencent_sms_conn_id: str = default_conn_name, *, max_connections: int = 10, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tencent_sms_conn_id = tencent_sms_conn_id
+        self.max_connections = max_connections
+
+    def __repr__(self) -> str:
+        return f"TencentSmsHook(tencent_sms_conn_id={self.tencent_sms_conn_id!r})"
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Custom fields of the connection form, for Airflow 3.0/3.1 (3.2+ reads ``conn-fields``)."""
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import PasswordField, StringField
+
+        widgets: dict[str, Any] = {}
+        for name, label, sensitive in WIDGET_FIELDS:
+            if sensitive:
+                widgets[name] = PasswordField(lazy_gettext(label), widget=BS3PasswordFieldWidget())
+            else:
+                widgets[name] = StringField(lazy_gettext(label), widget=BS3TextFieldWidget())
+        return widgets
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabelled and hidden standard fields, for Airflow 3.0/3.1 (3.2+ reads ``ui-field-behaviour``)."""
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
+
+    @cached_property
+    def config(self) -> ConnectionConfig:
+        """The connection, read and checked on first use."""
+        conn = self.get_connection(self.tencent_sms_conn_id)
+        config = parse_connection(
+            conn_id=self.tencent_sms_conn_id,
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            extra=conn.extra,
+        )
+        self._mask_secrets(config)
+        return config
+
+    @staticmethod
+    def _mask_secrets(config: ConnectionConfig) -> None:
+        try:
+            from airflow.sdk.log import mask_secret
+        except ImportError:  # pragma: no cover - older task SDKs
+            return
+        mask_secret(config.secret_key)
+        if config.token:
+            mask_secret(config.token)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One keep-alive session, its pool sized for ``max_connections`` concurrent requests."""
+        config = self.config
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_connections, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.auth = Tc3Auth(Credentials(config.secret_id, config.secret_key, config.token))
+        session.headers.update(
+            {
+                "Content-Type": JSON_CONTENT_TYPE,
+                "X-TC-RequestClient": f"airflow-provider-tencent-sms/{__version__}",
+            }
+        )
+        if config.language:
+            session.headers["X-TC-Language"] = config.language
+        return session
+
+    def get_conn(self) -> requests.Session:
+        return self.session
+
+    def close(self) -> None:
+        if "session" in self.__dict__:
+            self.session.close()
+            del self.__dict__["session"]
+
+    def call(self, action: str, params: dict[str, Any], *, version: str | None = None) -> dict[str, Any]:
+        """
+        Make one signed API call and return its ``Response`` object.
+
+        :param action: the API action, e.g. ``SendSms``.
+        :param params: the request parameters, with their wire names.
+        :param version: the API version; the connection's ``api_version`` by default.
+        :raises TencentSmsApiError: Tencent answered with an error, a non-200 status or a body that is not
+            the API's JSON.
+        :raises RequestNotSentError: the request never reached the server (safe to retry).
+        :raises OutcomeUnknownError: the request was sent but no answer came back.
+        """
+        config = self.config
+        version = version or config.api_version
+        headers = {"X-TC-Action": action, "X-TC-Version": version}
+        if version != "2019-07-11":
+            headers["X-TC-Region"] = config.region
+        body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            response = self.session.post(
+                config.endpoint,
+                data=body,
+                headers=headers,
+                timeout=(min(CONNECT_TIMEOUT, config.timeout), config.timeout),
+                verify=True,
+            )
+        except requests.RequestException as exc:
+            raise _network_error(exc, action) from None
+        return self._read_response(response)
+
+    @staticmethod
+    def _read_response(response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            payload = response.json()
+            answer = payload["Response"]
+            if not isinstance(answer, dict):
+                raise TypeError("Response is not an object")
+        except (ValueError, KeyError, TypeError):
+            excerpt = " ".join(response.text[:_EXCERPT_CHARS].split())
+            code = "InvalidResponse" if status == 200 else f"HttpError.{status}"
+            raise TencentSmsApiError(
+                code,
+                f"HTTP {status} with a body that is not Tencent Cloud API JSON: {excerpt!r}",
+                http_status=status,
+                # A 5xx from a proxy may come after Tencent processed the request.
+                outcome_unknown=status >= 500 or status == 200,
+            ) from None
+        error = answer.get("Error")
+        if error is not None:
+            raise TencentSmsApiError(
+                str(error.get("Code", "UnknownError")),
+                str(error.get("Message", "")),
+                answer.get("RequestId"),
+                http_status=status,
+            )
+        if status != 200:
+            raise TencentSmsApiError(
+                f"HttpError.{status}",
+                f"HTTP {status} without an error in the body",
+                answer.get("RequestId"),
+                http_status=status,
+                outcome_unknown=status >= 500,
+            )
+        return answer
+
+    def send_sms(
+        self,
+        phone_numbers: Iterable[str],
+        template_id: str | int,
+        template_params: Sequence[object] = (),
+        *,
+        sign_name: str | None = None,
+        sms_sdk_app_id: str | None = None,
+        session_context: str | None = None,
+        extend_code: str | None = None,
+        sender_id: str | None = None,
+    ) -> list[SendStatus]:
+        """
+        Send one SendSms request and return one status per number.
+
+        :param phone_numbers: 1 to 200 numbers in E.164, all Mainland China or all global.
+        :param template_id: an approved template's id.
+        :param template_params: the template's positional parameters; non-strings become strings.
+        :param sign_name: the approved signature's content; the connection's ``sign_name`` by default.
+        :param sms_sdk_app_id: the SMS application id; the connection's ``sms_sdk_app_id`` by default.
+        :param session_context: echoed back by Tencent (under 512 bytes).
+        :param extend_code: the extension code, if enabled for the account.
+        :param sender_id: the sender id for global SMS, if enabled.
+        """
+        numbers = list(phone_numbers)
+        if not numbers:
+            raise ValueError("send_sms needs at least one phone number")
+        if len(numbers) > MAX_NUMBERS_PER_REQUEST:
+            raise ValueError(
+                f"send_sms takes at most {MAX_NUMBERS_PER_REQUEST} numbers per request, got {len(numbers)}; "
+                "SendSmsOperator batches larger sends"
+            )
+        config = self.config
+        app_id = sms_sdk_app_id or config.sms_sdk_app_id
+        if not app_id:
+            raise ValueError(
+                "No SMS application id: pass sms_sdk_app_id or set the connection extra 'sms_sdk_app_id'"
+            )
+        names = _SEND_SMS_NAMES[config.api_version]
+        params: dict[str, Any] = {
+            "PhoneNumberSet": numbers,
+            names["app"]: str(app_id),
+            names["template"]: str(template_id),
+            "TemplateParamSet": [str(p) for p in template_params],
+        }
+        sign = sign_name or config.sign_name
+        if sign:
+            params[names["sign"]] = sign
+        for key, value in (
+            ("SessionContext", session_context),
+            ("ExtendCode", extend_code),
+            ("SenderId", sender_id),
+        ):
+            if value:
+                params[key] = value
+        answer = self.call("SendSms", params)
+        statuses = answer.get("SendStatusSet")
+        if not isinstance(statuses, list):
+            raise TencentSmsApiError(
+                "InvalidResponse",
+                "SendSms answer has no SendStatusSet list",
+                answer.get("RequestId"),
+                outcome_unknown=True,
+            )
+        return [SendStatus.from_api(item) for item in statuses]
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with one signed, read-only call (DescribePhoneNumberInfo); sends nothing."""
+        try:
+            self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version="2021-01-11")
+        except TencentSmsApiError as exc:
+            return False, f"Tencent Cloud refused the credentials: {exc}"
+        except TencentSmsError as exc:
+            return False, f"Could not reach {self.config.endpoint}: {exc}"
+        except ValueError as exc:
+            return False, str(exc)
+        return True, f"Connected to {self.config.endpoint} as SecretId {self.config.secret_id}"

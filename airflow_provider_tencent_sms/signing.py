@@ -1,0 +1,159 @@
+"""TC3-HMAC-SHA256, the request signature of Tencent Cloud API 3.0.
+
+Pure functions over plain values, plus :class:`Tc3Auth`, which plugs them into ``requests`` so that the
+HTTP code never handles the SecretKey itself. Everything here is checked against Tencent's worked
+examples and against the official SDK's signer in the tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import requests
+
+ALGORITHM = "TC3-HMAC-SHA256"
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A SecretId/SecretKey pair, with the session token of temporary credentials.
+
+    The key and the token are left out of ``repr`` so that they cannot leak through logs or tracebacks.
+    """
+
+    secret_id: str
+    secret_key: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Tc3Signature:
+    """Every intermediate value of one signature, so tests can compare each step."""
+
+    canonical_request: str
+    hashed_canonical_request: str
+    credential_scope: str
+    string_to_sign: str
+    signed_headers: str
+    signature: str
+    authorization: str
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc_date(timestamp: int) -> str:
+    """The credential-scope date: the UTC date of the timestamp, never the local one."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def hmac_sha256(key: bytes, msg: str) -> bytes:
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+
+def derive_signing_key(secret_key: str, date: str, service: str) -> tuple[bytes, bytes, bytes]:
+    """Return (SecretDate, SecretService, SecretSigning)."""
+    secret_date = hmac_sha256(("TC3" + secret_key).encode("utf-8"), date)
+    secret_service = hmac_sha256(secret_date, service)
+    secret_signing = hmac_sha256(secret_service, "tc3_request")
+    return secret_date, secret_service, secret_signing
+
+
+def canonical_request(headers: Mapping[str, str], payload: bytes) -> tuple[str, str]:
+    """Build the canonical request of a ``POST /`` and return it with its SignedHeaders list.
+
+    ``headers`` are the headers to sign (at least content-type and host), in any case and order.
+    """
+    canonical = {name.strip().lower(): value.strip().lower() for name, value in headers.items()}
+    names = sorted(canonical)
+    canonical_headers = "".join(f"{name}:{canonical[name]}\n" for name in names)
+    signed_headers = ";".join(names)
+    request = "\n".join(["POST", "/", "", canonical_headers, signed_headers, sha256_hex(payload)])
+    return request, signed_headers
+
+
+def sign(
+    credentials: Credentials,
+    *,
+    service: str,
+    timestamp: int,
+    payload: bytes,
+    headers: Mapping[str, str],
+) -> Tc3Signature:
+    """Sign one request. ``payload`` must be exactly the bytes that will be sent."""
+    request, signed_headers = canonical_request(headers, payload)
+    hashed_request = sha256_hex(request.encode("utf-8"))
+    date = utc_date(timestamp)
+    scope = f"{date}/{service}/tc3_request"
+    string_to_sign = f"{ALGORITHM}\n{timestamp}\n{scope}\n{hashed_request}"
+    _, _, signing_key = derive_signing_key(credentials.secret_key, date, service)
+    signature = hmac_sha256(signing_key, string_to_sign).hex()
+    authorization = (
+        f"{ALGORITHM} Credential={credentials.secret_id}/{scope}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+    return Tc3Signature(
+        canonical_request=request,
+        hashed_canonical_request=hashed_request,
+        credential_scope=scope,
+        string_to_sign=string_to_sign,
+        signed_headers=signed_headers,
+        signature=signature,
+        authorization=authorization,
+    )
+
+
+class Tc3Auth(requests.auth.AuthBase):
+    """Signs each prepared ``requests`` request with TC3-HMAC-SHA256.
+
+    It sets ``X-TC-Timestamp`` (and ``X-TC-Token`` for temporary credentials) and ``Authorization``,
+    signing ``content-type`` and ``host`` exactly as they go on the wire. The body must be ``bytes``.
+
+    :param credentials: the SecretId/SecretKey (and token) to sign with.
+    :param service: the credential-scope service; ``sms`` for Tencent Cloud SMS.
+    :param clock: returns the current Unix time; replaceable in tests.
+    """
+
+    def __init__(
+        self, credentials: Credentials, service: str = "sms", clock: Callable[[], float] = time.time
+    ) -> None:
+        self._credentials = credentials
+        self.service = service
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"Tc3Auth(secret_id={self._credentials.secret_id!r}, service={self.service!r})"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        if isinstance(body, str):
+            # A str body would be re-encoded by the transport; hash what is actually sent.
+            body = body.encode("utf-8")
+            request.body = body
+        if not isinstance(body, bytes):
+            raise TypeError("Tc3Auth signs bytes bodies only; pass data=bytes")
+        timestamp = int(self._clock())
+        content_type = request.headers.get("Content-Type", JSON_CONTENT_TYPE)
+        request.headers["Content-Type"] = content_type
+        host = request.headers.get("Host") or urlsplit(request.url or "").netloc
+        signature = sign(
+            self._credentials,
+            service=self.service,
+            timestamp=timestamp,
+            payload=body,
+            headers={"content-type": content_type, "host": host},
+        )
+        request.headers["Host"] = host
+        request.headers["X-TC-Timestamp"] = str(timestamp)
+        if self._credentials.token:
+            request.headers["X-TC-Token"] = self._credentials.token
+        request.headers["Authorization"] = signature.authorization
+        return request
