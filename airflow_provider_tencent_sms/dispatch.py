@@ -1,0 +1,291 @@
+"""Sending many SendSms requests concurrently, under a rate cap, recording each outcome in the ledger.
+
+Worker threads only do HTTP; every ledger change happens on the calling thread, which also writes the
+ledger ahead of each group of requests, so a crash can never lose the fact that a request may have left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from .batching import Batch
+from .error_codes import Disposition
+from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
+from .hooks.sms import SendStatus, TencentSmsHook
+from .ledger import Ledger, SendUnit
+from .phone import mask
+from .rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+#: Above this many requests, progress is logged every few seconds instead of once per request.
+PER_REQUEST_LOG_LIMIT = 10
+PROGRESS_INTERVAL = 5.0
+CHECKPOINT_INTERVAL = 2.0
+MAX_BACKOFF = 30.0
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """What every request of one operator run shares."""
+
+    template_id: str
+    sign_name: str | None = None
+    sms_sdk_app_id: str | None = None
+    session_context: str | None = None
+    extend_code: str | None = None
+    sender_id: str | None = None
+    max_concurrency: int = 8
+    max_requests_per_second: float = 500.0
+    #: Attempts per request for transient whole-request errors before leaving it to an Airflow retry.
+    request_attempts: int = 3
+    #: Attempts per recipient for recipient-level transient codes (e.g. the 30-second limit).
+    recipient_attempts: int = 3
+    #: Recipient-level waits longer than this are failures, not retries.
+    max_recipient_wait: float = 300.0
+    #: Overrides the wait the error code calls for before retrying rate-limited recipients.
+    recipient_retry_delay: float | None = None
+
+
+@dataclass
+class _Answer:
+    statuses: list[SendStatus] | None = None
+    error: TencentSmsError | None = None
+    skipped: bool = False
+
+
+@dataclass
+class DispatchResult:
+    """How a round of sending ended, beyond what the ledger already records."""
+
+    terminal_error: TencentSmsApiError | None = None
+    transient_error: TencentSmsError | None = None
+    not_sent: int = 0
+    stopped_at_deadline: bool = False
+    requests: int = 0
+    errors_by_code: dict[str, int] = field(default_factory=dict)
+
+
+class Dispatcher:
+    """
+    Runs one round of requests.
+
+    :param hook: the hook whose session the worker threads share.
+    :param batches: the batch plan; units refer to it by index.
+    :param ledger: where outcomes are recorded.
+    :param settings: request parameters and limits.
+    :param checkpoint: stores the ledger durably; called before requests start and every few seconds.
+    :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
+    """
+
+    def __init__(
+        self,
+        hook: TencentSmsHook,
+        batches: Sequence[Batch],
+        ledger: Ledger,
+        settings: SendSettings,
+        checkpoint: Callable[[], None],
+        *,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.hook = hook
+        self.batches = batches
+        self.ledger = ledger
+        self.settings = settings
+        self.checkpoint = checkpoint
+        self.deadline = deadline
+        self.clock = clock
+        self.limiter = RateLimiter(settings.max_requests_per_second)
+        self._stop = threading.Event()
+
+    def _positions(self, unit: SendUnit) -> Sequence[int]:
+        return unit.positions if unit.positions is not None else range(len(self.batches[unit.batch].numbers))
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
+
+    def _send(self, unit: SendUnit) -> _Answer:
+        """Worker thread: one request, with in-place retries for errors that prove nothing was sent."""
+        batch = self.batches[unit.batch]
+        numbers = [batch.numbers[p] for p in self._positions(unit)]
+        s = self.settings
+        for attempt in range(s.request_attempts):
+            if self._stop.is_set() or self._past_deadline():
+                return _Answer(skipped=True)
+            self.limiter.acquire()
+            try:
+                statuses = self.hook.send_sms(
+                    numbers,
+                    s.template_id,
+                    batch.template_params,
+                    sign_name=s.sign_name,
+                    sms_sdk_app_id=s.sms_sdk_app_id,
+                    session_context=s.session_context,
+                    extend_code=s.extend_code,
+                    sender_id=s.sender_id,
+                )
+                return _Answer(statuses=statuses)
+            except (TencentSmsApiError, RequestNotSentError) as exc:
+                transient = exc.retryable and (
+                    not isinstance(exc, TencentSmsApiError) or exc.disposition is Disposition.TRANSIENT
+                )
+                if not transient or attempt + 1 >= s.request_attempts:
+                    return _Answer(error=exc)
+                delay = exc.error_class.retry_after if isinstance(exc, TencentSmsApiError) else 1.0
+                log.warning(
+                    "Request for %d recipients not sent (%s); trying again in %.0f s",
+                    len(numbers),
+                    exc,
+                    delay,
+                )
+                self._stop.wait(min(delay * 2**attempt, MAX_BACKOFF))
+            except OutcomeUnknownError as exc:
+                return _Answer(error=exc)
+        raise AssertionError("unreachable: the loop returns on its last attempt")
+
+    def run(self, units: Sequence[SendUnit]) -> DispatchResult:
+        result = DispatchResult()
+        if not units:
+            return result
+        total = len(units)
+        verbose = total <= PER_REQUEST_LOG_LIMIT
+        queue = deque(units)
+        running: dict[Future[_Answer], SendUnit] = {}
+        window = max(1, self.settings.max_concurrency * 2)
+        started = last_progress = last_checkpoint = time.monotonic()
+        finished = 0
+        with ThreadPoolExecutor(self.settings.max_concurrency, thread_name_prefix="tencent-sms") as pool:
+            try:
+                while queue or running:
+                    if queue and len(running) < window and not self._stop.is_set():
+                        if self._past_deadline():
+                            result.stopped_at_deadline = True
+                            queue.clear()
+                        else:
+                            chunk = [queue.popleft() for _ in range(min(window - len(running), len(queue)))]
+                            # Write-ahead: the ledger must know these may leave before any of them does.
+                            self.ledger.start(chunk)
+                            self.checkpoint()
+                            last_checkpoint = time.monotonic()
+                            running.update({pool.submit(self._send, unit): unit for unit in chunk})
+                    if not running:
+                        break
+                    done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        unit = running.pop(future)
+                        self._record(unit, future.result(), result, verbose, finished + 1, total)
+                        finished += 1
+                    now = time.monotonic()
+                    if not verbose and now - last_progress >= PROGRESS_INTERVAL:
+                        self._log_progress(finished, total, now - started)
+                        last_progress = now
+                    if now - last_checkpoint >= CHECKPOINT_INTERVAL:
+                        self.checkpoint()
+                        last_checkpoint = now
+            finally:
+                # An exception here (e.g. the task being killed) must not leave threads sending.
+                self._stop.set()
+                for future, unit in running.items():
+                    if future.cancel():
+                        self.ledger.release(unit)
+                for unit in queue:
+                    self.ledger.release(unit)
+        if not verbose:
+            self._log_progress(finished, total, time.monotonic() - started)
+        result.requests = finished
+        return result
+
+    def _record(
+        self, unit: SendUnit, answer: _Answer, result: DispatchResult, verbose: bool, index: int, total: int
+    ) -> None:
+        positions = list(self._positions(unit))
+        s = self.settings
+        limits: dict[str, Any] = {
+            "now": self.clock(),
+            "max_attempts": s.recipient_attempts,
+            "max_wait": s.max_recipient_wait,
+            "retry_delay": s.recipient_retry_delay,
+        }
+        if answer.skipped:
+            self.ledger.release(unit)
+            result.not_sent += len(positions)
+        elif answer.statuses is not None:
+            batch = self.batches[unit.batch]
+            by_number = {status.phone_number: status for status in answer.statuses}
+            outcomes = []
+            for p in positions:
+                status = by_number.get(batch.numbers[p])
+                outcomes.append(None if status is None else (status.code, status.message, status.fee))
+                if status is not None and not status.ok:
+                    result.errors_by_code[status.code] = result.errors_by_code.get(status.code, 0) + 1
+            self.ledger.record_statuses(unit, positions, outcomes, **limits)
+            if verbose:
+                ok = sum(1 for o in outcomes if o is not None and o[0] == "Ok")
+                log.info(
+                    "Request %d/%d: %d recipients (first %s), %d sent, fee %d",
+                    index,
+                    total,
+                    len(positions),
+                    mask(batch.numbers[positions[0]]),
+                    ok,
+                    sum(o[2] for o in outcomes if o is not None),
+                )
+        elif isinstance(answer.error, OutcomeUnknownError) or (
+            answer.error is not None and answer.error.outcome_unknown
+        ):
+            self.ledger.record_unknown(unit, positions)
+            log.error(
+                "Request %d/%d for %d recipients: outcome unknown (%s); they will not be sent to again",
+                index,
+                total,
+                len(positions),
+                answer.error,
+            )
+        elif isinstance(answer.error, TencentSmsApiError):
+            self._record_refusal(unit, positions, answer.error, result, limits)
+        else:
+            self.ledger.release(unit)
+            result.transient_error = answer.error
+            result.not_sent += len(positions)
+
+    def _record_refusal(
+        self,
+        unit: SendUnit,
+        positions: list[int],
+        error: TencentSmsApiError,
+        result: DispatchResult,
+        limits: dict[str, Any],
+    ) -> None:
+        result.errors_by_code[error.code] = result.errors_by_code.get(error.code, 0) + len(positions)
+        if error.disposition is Disposition.TERMINAL:
+            self.ledger.release(unit)
+            result.not_sent += len(positions)
+            if result.terminal_error is None:
+                result.terminal_error = error
+            self._stop.set()
+        elif error.disposition is Disposition.TRANSIENT:
+            self.ledger.release(unit)
+            result.not_sent += len(positions)
+            result.transient_error = error
+        else:
+            self.ledger.record_request_error(unit, positions, error.code, error.message, **limits)
+
+    def _log_progress(self, finished: int, total: int, elapsed: float) -> None:
+        rate = finished / elapsed if elapsed > 0 else 0.0
+        eta = (total - finished) / rate if rate > 0 else float("inf")
+        log.info(
+            "Progress: %d/%d requests, %d recipients sent so far, %.0f requests/s, ETA %.0f s",
+            finished,
+            total,
+            self.ledger.sent,
+            rate,
+            eta,
+        )

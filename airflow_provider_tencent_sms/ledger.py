@@ -1,0 +1,324 @@
+"""The send ledger: what a SendSmsOperator task has already sent, kept across tries and deferrals.
+
+SendSms has no idempotency key, so "never a second message" rests on remembering, durably, which
+batches of the (deterministic) batch plan were sent. The ledger records batch *indices* and positions
+within batches, never phone numbers, so it stays small (a few KB for a million recipients) and holds no
+personal data. Pure data and rules: storing it is the operator's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .error_codes import Disposition, classify
+
+LEDGER_VERSION = 1
+
+
+class LedgerMismatchError(Exception):
+    """The stored ledger belongs to a different batch plan (recipients or parameters changed)."""
+
+
+@dataclass
+class Failure:
+    code: str
+    message: str
+
+
+@dataclass
+class PendingRetry:
+    """A recipient briefly rate-limited by Tencent, to be tried again alone."""
+
+    code: str
+    message: str
+    attempts: int
+    not_before: float
+
+
+@dataclass(frozen=True)
+class SendUnit:
+    """One request's worth of work: a whole batch, or some positions of it (retries, window)."""
+
+    batch: int
+    positions: tuple[int, ...] | None = None  # None: the whole batch
+
+
+@dataclass
+class Ledger:
+    plan: str
+    #: Batches whose request was answered (positions that need more work are in the maps below).
+    done: set[int] = field(default_factory=set)
+    #: Batches possibly on the wire; a crash leaves them here, and they become "unknown" on reload.
+    inflight: set[int] = field(default_factory=set)
+    #: The same for retries and window re-sends, which send some positions of an answered batch.
+    inflight_positions: dict[int, list[int]] = field(default_factory=dict)
+    #: Positions whose outcome is unknown (sent, no answer): never re-sent.
+    unknown: dict[int, list[int]] = field(default_factory=dict)
+    failed: dict[int, dict[int, Failure]] = field(default_factory=dict)
+    retry: dict[int, dict[int, PendingRetry]] = field(default_factory=dict)
+    #: Positions refused as outside the marketing window: sent again when it opens.
+    window: dict[int, list[int]] = field(default_factory=dict)
+    sent: int = 0
+    fee: int = 0
+    requests: int = 0
+
+    # -- persistence -----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, raw: Any, plan: str) -> Ledger:
+        """Rebuild a ledger from its stored form; a fresh one if nothing was stored.
+
+        Batches that were in flight when the previous process died are moved to "unknown": they may
+        have been sent, so they are never sent again.
+        """
+        if not raw:
+            return cls(plan=plan)
+        if not isinstance(raw, dict) or raw.get("v") != LEDGER_VERSION:
+            raise LedgerMismatchError(f"stored ledger has an unknown format: {str(raw)[:80]!r}")
+        if raw.get("plan") != plan:
+            raise LedgerMismatchError("the stored ledger was written for a different batch plan")
+        ledger = cls(
+            plan=plan,
+            done=set(decode_ranges(raw.get("done", ""))),
+            inflight=set(decode_ranges(raw.get("inflight", ""))),
+            inflight_positions={int(b): list(p) for b, p in raw.get("inflight_positions", {}).items()},
+            unknown={int(b): list(p) for b, p in raw.get("unknown", {}).items()},
+            failed={
+                int(b): {int(p): Failure(c, m) for p, (c, m) in items.items()}
+                for b, items in raw.get("failed", {}).items()
+            },
+            retry={
+                int(b): {int(p): PendingRetry(c, m, a, t) for p, (c, m, a, t) in items.items()}
+                for b, items in raw.get("retry", {}).items()
+            },
+            window={int(b): list(p) for b, p in raw.get("window", {}).items()},
+            sent=int(raw.get("sent", 0)),
+            fee=int(raw.get("fee", 0)),
+            requests=int(raw.get("requests", 0)),
+        )
+        return ledger
+
+    def recover(self, batch_sizes: Sequence[int]) -> int:
+        """Turn batches left in flight by a crashed process into unknown outcomes; return how many."""
+        lost = sorted(self.inflight - self.done)
+        for index in lost:
+            self.unknown[index] = list(range(batch_sizes[index]))
+            self.done.add(index)
+        self.inflight.clear()
+        stranded = list(self.inflight_positions.items())
+        for index, positions in stranded:
+            self._settle(SendUnit(index, tuple(positions)))
+            self.unknown.setdefault(index, []).extend(positions)
+        return sum(batch_sizes[i] for i in lost) + sum(len(p) for _, p in stranded)
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "v": LEDGER_VERSION,
+            "plan": self.plan,
+            "done": encode_ranges(self.done),
+            "inflight": encode_ranges(self.inflight),
+            "inflight_positions": {str(b): p for b, p in self.inflight_positions.items() if p},
+            "unknown": {str(b): p for b, p in self.unknown.items() if p},
+            "failed": {
+                str(b): {str(p): [f.code, f.message] for p, f in items.items()}
+                for b, items in self.failed.items()
+                if items
+            },
+            "retry": {
+                str(b): {str(p): [r.code, r.message, r.attempts, r.not_before] for p, r in items.items()}
+                for b, items in self.retry.items()
+                if items
+            },
+            "window": {str(b): p for b, p in self.window.items() if p},
+            "sent": self.sent,
+            "fee": self.fee,
+            "requests": self.requests,
+        }
+
+    # -- what is left to do ----------------------------------------------------------------------------
+
+    def new_batches(self, count: int) -> list[SendUnit]:
+        """Batches never sent, in plan order."""
+        return [SendUnit(i) for i in range(count) if i not in self.done and i not in self.inflight]
+
+    def due_retries(self, now: float, max_positions: int) -> list[SendUnit]:
+        """Rate-limited recipients whose wait is over, one unit per batch (they share its parameters)."""
+        units = []
+        for batch, items in sorted(self.retry.items()):
+            due = tuple(sorted(p for p, r in items.items() if r.not_before <= now))
+            units.extend(
+                SendUnit(batch, due[i : i + max_positions]) for i in range(0, len(due), max_positions)
+            )
+        return units
+
+    def next_retry_time(self) -> float | None:
+        times = [r.not_before for items in self.retry.values() for r in items.values()]
+        return min(times) if times else None
+
+    def window_units(self) -> list[SendUnit]:
+        return [SendUnit(batch, tuple(p)) for batch, p in sorted(self.window.items()) if p]
+
+    @property
+    def has_retries(self) -> bool:
+        return any(self.retry.values())
+
+    @property
+    def has_window_waiters(self) -> bool:
+        return any(self.window.values())
+
+    # -- recording outcomes ----------------------------------------------------------------------------
+
+    def start(self, units: Iterable[SendUnit]) -> None:
+        """Note units as possibly on the wire, before they are sent (write-ahead)."""
+        for unit in units:
+            if unit.positions is None:
+                self.inflight.add(unit.batch)
+            else:
+                self.inflight_positions.setdefault(unit.batch, []).extend(unit.positions)
+
+    def _unstart(self, unit: SendUnit) -> None:
+        if unit.positions is None:
+            self.inflight.discard(unit.batch)
+        elif unit.batch in self.inflight_positions:
+            positions = set(unit.positions)
+            left = [p for p in self.inflight_positions[unit.batch] if p not in positions]
+            if left:
+                self.inflight_positions[unit.batch] = left
+            else:
+                del self.inflight_positions[unit.batch]
+
+    def _settle(self, unit: SendUnit) -> None:
+        """A unit's request was answered: its positions leave every waiting list before re-filing."""
+        self._unstart(unit)
+        self.done.add(unit.batch)
+        if unit.positions is None:
+            return
+        positions = set(unit.positions)
+        if unit.batch in self.retry:
+            for p in positions:
+                self.retry[unit.batch].pop(p, None)
+        if unit.batch in self.window:
+            self.window[unit.batch] = [p for p in self.window[unit.batch] if p not in positions]
+
+    def record_statuses(
+        self,
+        unit: SendUnit,
+        positions: Sequence[int],
+        outcomes: Sequence[tuple[str, str, int] | None],
+        *,
+        now: float,
+        max_attempts: int,
+        max_wait: float,
+        retry_delay: float | None = None,
+    ) -> None:
+        """Record one answered request.
+
+        :param positions: the batch positions that were in the request, in request order.
+        :param outcomes: per position, ``(code, message, fee)`` or ``None`` when the answer did not
+            mention that number (its outcome is then unknown).
+        """
+        previous = {p: r.attempts for p, r in self.retry.get(unit.batch, {}).items()}
+        self._settle(unit)
+        self.requests += 1
+        for position, outcome in zip(positions, outcomes, strict=True):
+            if outcome is None:
+                self.unknown.setdefault(unit.batch, []).append(position)
+                continue
+            code, message, fee = outcome
+            self.fee += fee
+            if code == "Ok":
+                self.sent += 1
+                continue
+            attempts = previous.get(position, 0)
+            self._file_failure(
+                unit.batch, position, code, message, attempts, now, max_attempts, max_wait, retry_delay
+            )
+
+    def _file_failure(
+        self,
+        batch: int,
+        position: int,
+        code: str,
+        message: str,
+        attempts: int,
+        now: float,
+        max_attempts: int,
+        max_wait: float,
+        retry_delay: float | None,
+    ) -> None:
+        error = classify(code)
+        if error.disposition is Disposition.OUTSIDE_SEND_WINDOW:
+            self.window.setdefault(batch, []).append(position)
+        elif (
+            error.disposition in (Disposition.RECIPIENT_TRANSIENT, Disposition.TRANSIENT)
+            and attempts + 1 < max_attempts
+            and error.retry_after <= max_wait
+        ):
+            delay = error.retry_after if retry_delay is None else retry_delay
+            self.retry.setdefault(batch, {})[position] = PendingRetry(
+                code, message, attempts + 1, now + delay
+            )
+        else:
+            self.failed.setdefault(batch, {})[position] = Failure(code, message)
+
+    def record_request_error(
+        self, unit: SendUnit, positions: Sequence[int], code: str, message: str, **limits: Any
+    ) -> None:
+        """A whole request was refused with a code that concerns its recipients (or the send window)."""
+        self.record_statuses(unit, positions, [(code, message, 0)] * len(positions), **limits)
+
+    def record_unknown(self, unit: SendUnit, positions: Sequence[int]) -> None:
+        """The request was sent but no answer came: those recipients are never sent to again."""
+        self._settle(unit)
+        self.requests += 1
+        self.unknown.setdefault(unit.batch, []).extend(positions)
+
+    def release(self, unit: SendUnit) -> None:
+        """A unit was certainly not sent (refused before processing, or never started): forget it."""
+        self._unstart(unit)
+
+    # -- summaries -------------------------------------------------------------------------------------
+
+    def failures(self) -> Iterator[tuple[int, int, Failure]]:
+        for batch, items in sorted(self.failed.items()):
+            for position, failure in sorted(items.items()):
+                yield batch, position, failure
+
+    def unknown_positions(self) -> Iterator[tuple[int, int]]:
+        for batch, positions in sorted(self.unknown.items()):
+            for position in positions:
+                yield batch, position
+
+    @property
+    def failed_count(self) -> int:
+        return sum(len(items) for items in self.failed.values())
+
+    @property
+    def unknown_count(self) -> int:
+        return sum(len(p) for p in self.unknown.values())
+
+    @property
+    def waiting_count(self) -> int:
+        return sum(len(i) for i in self.retry.values()) + sum(len(p) for p in self.window.values())
+
+
+def encode_ranges(values: Iterable[int]) -> str:
+    """``{0, 1, 2, 5, 7, 8}`` → ``"0-2,5,7-8"``: batch sets stay tiny however large the send."""
+    ordered = sorted(values)
+    parts = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def decode_ranges(text: str) -> Iterator[int]:
+    for part in filter(None, text.split(",")):
+        start, _, end = part.partition("-")
+        yield from range(int(start), int(end or start) + 1)

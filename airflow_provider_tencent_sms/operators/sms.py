@@ -1,0 +1,417 @@
+"""SendSmsOperator: one template to many recipients, each getting exactly one message."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from ..batching import Batch, plan_batches, plan_digest
+from ..dispatch import Dispatcher, DispatchResult, SendSettings
+from ..hooks.sms import TencentSmsHook
+from ..ledger import Ledger, LedgerMismatchError
+from ..phone import mask
+from ..recipients import Audience, audience_for_numbers, parse_list, personalised
+from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
+from ..task_state import LedgerStore, ledger_store
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+SMS_TYPES = ("notification", "verification", "marketing")
+INVALID_NUMBER_POLICIES = ("fail", "skip")
+#: How many failures the XCom result lists one by one; the rest are counted.
+MAX_LISTED_FAILURES = 100
+#: A refusal for being outside the window this soon after our clock says it opened is clock skew.
+_SKEW_GRACE = timedelta(minutes=10)
+_SKEW_RETRY = timedelta(seconds=60)
+_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
+
+
+class SendSmsOperator(BaseOperator):
+    """
+    Send one SMS template to many recipients through Tencent Cloud SMS.
+
+    Recipients are normalised to E.164, deduplicated, and sent in batches of up to 200 (Mainland China and
+    global numbers apart), concurrently under a rate cap. What was sent is recorded in the task's state
+    store, so neither a retry by Airflow nor a resumed deferral ever sends a recipient a second message.
+
+    :param phone_numbers: the recipients: a list, an XComArg, a Jinja string rendering a list (JSON or a
+        Python list repr) or numbers separated by commas, semicolons, spaces or new lines. (templated)
+    :param template_id: the approved template's id. (templated)
+    :param template_params: the template's parameters, the same for every recipient: a list whose items
+        may each be templated, or an XComArg / Jinja string giving a list. (templated)
+    :param recipients: instead of ``phone_numbers``, personalised rows
+        ``{"phone_number": ..., "template_params": [...]}``; recipients with the same parameters share
+        requests. (templated)
+    :param sign_name: the approved signature; the connection's ``sign_name`` by default. (templated)
+    :param sms_sdk_app_id: the SMS application; the connection's ``sms_sdk_app_id`` by default. (templated)
+    :param sms_type: ``notification``, ``verification`` (parameters must be 0-6 digits) or ``marketing``
+        (sent only inside ``send_window``; outside it the task defers until it opens).
+    :param session_context: echoed back by Tencent in each status. (templated)
+    :param extend_code: the extension code, if enabled for the account. (templated)
+    :param sender_id: the sender id for global SMS, if enabled. (templated)
+    :param tencent_sms_conn_id: the Airflow connection.
+    :param default_region: the region (ISO 3166 code) numbers without ``+`` are read in.
+    :param on_invalid_number: ``fail`` (default: fail before sending anything) or ``skip`` (send to the
+        valid numbers and report the invalid ones).
+    :param allow_partial_failure: succeed even if some recipients could not get the message (they are
+        listed in the result); by default the task then fails, after sending to everyone else.
+    :param max_concurrency: requests in flight at once.
+    :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
+    :param request_attempts: attempts per request for transient errors that prove nothing was sent,
+        before the task fails and Airflow's ``retries`` take over.
+    :param recipient_retries: how many times a recipient refused with a short rate limit (e.g. the
+        30-second limit) is retried, after deferring for the wait.
+    :param max_recipient_wait: longer recipient rate limits (e.g. one hour) count as failures.
+    :param recipient_retry_delay: wait before retrying rate-limited recipients; by default what the error
+        code calls for (30 s for the 30-second limit).
+    :param send_window: for marketing sends, the daily window ``("HH:MM", "HH:MM")``.
+    :param send_window_timezone: the window's IANA time zone.
+    :param send_window_margin: stop starting new requests this long before the window closes.
+    """
+
+    template_fields: Sequence[str] = (
+        "phone_numbers",
+        "recipients",
+        "template_id",
+        "template_params",
+        "sign_name",
+        "sms_sdk_app_id",
+        "session_context",
+        "extend_code",
+        "sender_id",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "phone_numbers": "py",
+        "template_params": "py",
+        "recipients": "json",
+    }
+    ui_color = "#e6f4ff"
+
+    def __init__(
+        self,
+        *,
+        template_id: str | int,
+        phone_numbers: Any = None,
+        template_params: Any = None,
+        recipients: Any = None,
+        sign_name: str | None = None,
+        sms_sdk_app_id: str | None = None,
+        sms_type: str = "notification",
+        session_context: str | None = None,
+        extend_code: str | None = None,
+        sender_id: str | None = None,
+        tencent_sms_conn_id: str = TencentSmsHook.default_conn_name,
+        default_region: str = "CN",
+        on_invalid_number: str = "fail",
+        allow_partial_failure: bool = False,
+        max_concurrency: int = 8,
+        max_requests_per_second: float = 500.0,
+        request_attempts: int = 3,
+        recipient_retries: int = 2,
+        max_recipient_wait: timedelta = timedelta(minutes=5),
+        recipient_retry_delay: timedelta | None = None,
+        send_window: tuple[str, str] = DEFAULT_WINDOW,
+        send_window_timezone: str = DEFAULT_TIMEZONE,
+        send_window_margin: timedelta = timedelta(seconds=30),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.phone_numbers = phone_numbers
+        self.recipients = recipients
+        self.template_id = template_id
+        self.template_params = template_params
+        self.sign_name = sign_name
+        self.sms_sdk_app_id = sms_sdk_app_id
+        self.sms_type = sms_type
+        self.session_context = session_context
+        self.extend_code = extend_code
+        self.sender_id = sender_id
+        self.tencent_sms_conn_id = tencent_sms_conn_id
+        self.default_region = default_region
+        self.on_invalid_number = on_invalid_number
+        self.allow_partial_failure = allow_partial_failure
+        self.max_concurrency = max_concurrency
+        self.max_requests_per_second = max_requests_per_second
+        self.request_attempts = request_attempts
+        self.recipient_retries = recipient_retries
+        self.max_recipient_wait = max_recipient_wait
+        self.recipient_retry_delay = recipient_retry_delay
+        self.send_window = send_window
+        self.send_window_timezone = send_window_timezone
+        self.send_window_margin = send_window_margin
+
+    @cached_property
+    def hook(self) -> TencentSmsHook:
+        return TencentSmsHook(self.tencent_sms_conn_id, max_connections=self.max_concurrency)
+
+    # -- Airflow entry points --------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        return self._run(context)
+
+    def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
+        return self._run(context)
+
+    # -- orchestration ---------------------------------------------------------------------------------
+
+    def _run(self, context: Context) -> dict[str, Any]:
+        settings = self._settings()
+        window = self._window()
+        audience = self._audience()
+        batches = plan_batches(audience.groups)
+        store = ledger_store(context)
+        ledger = self._load_ledger(store, batches)
+
+        def checkpoint() -> None:
+            store.save(ledger.dump())
+
+        lost = ledger.recover([len(b.numbers) for b in batches])
+        if lost:
+            self.log.warning(
+                "A previous attempt stopped while %d recipients' requests may have been on the wire; "
+                "they are reported as outcome unknown and not sent again",
+                lost,
+            )
+            checkpoint()
+        self.log.info(
+            "%d recipients in %d requests (%d duplicates removed, %d invalid skipped); %d already handled",
+            sum(len(b.numbers) for b in batches),
+            len(batches),
+            audience.duplicates,
+            len(audience.invalid),
+            ledger.sent + ledger.failed_count + ledger.unknown_count,
+        )
+
+        now = datetime.now(timezone.utc)
+        if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
+            self._defer_until(window.next_opening(now), window, "the marketing window is closed")
+        units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
+        if window is None or window.is_open(now):
+            units += ledger.window_units()
+        deadline = None
+        if window is not None:
+            deadline = (window.closing(now) - self.send_window_margin).timestamp()
+        result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
+        checkpoint()
+        return self._conclude(result, ledger, batches, audience, window)
+
+    def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
+        return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
+
+    def _conclude(
+        self,
+        result: DispatchResult,
+        ledger: Ledger,
+        batches: list[Batch],
+        audience: Audience,
+        window: SendWindow | None,
+    ) -> dict[str, Any]:
+        summary = self._summary(ledger, batches, audience)
+        if result.terminal_error is not None:
+            error = result.terminal_error
+            raise AirflowFailException(
+                f"Tencent Cloud refused the request: {error}. {summary['sent']} recipients had their "
+                f"message; the other {summary['pending']} were not sent. No retry can fix this: correct the "
+                "cause and clear the task (recipients already sent to are skipped)."
+            )
+        if result.stopped_at_deadline or ledger.has_window_waiters:
+            # Non-marketing sends can be refused as marketing too (a marketing template): same window.
+            waiting_for = window or SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
+            reason = (
+                "the marketing window closes soon"
+                if result.stopped_at_deadline
+                else "Tencent refused the send as outside the marketing window"
+            )
+            self._defer_until(self._resume_time(waiting_for, datetime.now(timezone.utc)), waiting_for, reason)
+        if result.transient_error is not None:
+            raise AirflowException(
+                f"{result.not_sent} recipients were not sent because of a transient error "
+                f"({result.transient_error}); {summary['sent']} already had their message and will not be "
+                "sent again when Airflow retries this task."
+            )
+        if ledger.has_retries:
+            moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
+            self._defer_until(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
+        self.log.info(
+            "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
+            summary["sent"],
+            summary["failed"],
+            summary["unknown"],
+            summary["fee"],
+            summary["requests"],
+        )
+        problems = summary["failed"] + summary["unknown"]
+        if problems and not self.allow_partial_failure:
+            raise AirflowFailException(self._failure_message(summary))
+        return summary
+
+    @staticmethod
+    def _resume_time(window: SendWindow, now: datetime) -> datetime:
+        if not window.is_open(now):
+            return window.next_opening(now)
+        if now - window.opening(now) < _SKEW_GRACE:
+            # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
+            return now + _SKEW_RETRY
+        return window.next_opening(window.closing(now))
+
+    def _defer_until(self, moment: datetime, window: SendWindow | None, reason: str) -> NoReturn:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        where = (
+            window.describe(moment) if window else f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+        )
+        self.log.info("Deferring: %s; sending resumes at %s", reason, where)
+        self.defer(trigger=DateTimeTrigger(moment.astimezone(timezone.utc)), method_name="resume")
+
+    # -- inputs ----------------------------------------------------------------------------------------
+
+    def _settings(self) -> SendSettings:
+        if self.sms_type not in SMS_TYPES:
+            raise AirflowFailException(
+                f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}"
+            )
+        if self.on_invalid_number not in INVALID_NUMBER_POLICIES:
+            raise AirflowFailException(
+                f"on_invalid_number must be 'fail' or 'skip', got {self.on_invalid_number!r}"
+            )
+        for name in ("max_concurrency", "request_attempts"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise AirflowFailException(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not isinstance(self.recipient_retries, int) or self.recipient_retries < 0:
+            raise AirflowFailException(f"recipient_retries must be 0 or more, got {self.recipient_retries!r}")
+        if not self.max_requests_per_second or self.max_requests_per_second <= 0:
+            raise AirflowFailException(
+                f"max_requests_per_second must be positive, got {self.max_requests_per_second!r}"
+            )
+        if self.template_id in (None, ""):
+            raise AirflowFailException("template_id is required: the id of an approved template")
+        return SendSettings(
+            template_id=str(self.template_id).strip(),
+            sign_name=self.sign_name or None,
+            sms_sdk_app_id=str(self.sms_sdk_app_id) if self.sms_sdk_app_id else None,
+            session_context=self.session_context or None,
+            extend_code=self.extend_code or None,
+            sender_id=self.sender_id or None,
+            max_concurrency=self.max_concurrency,
+            max_requests_per_second=float(self.max_requests_per_second),
+            request_attempts=self.request_attempts,
+            recipient_attempts=self.recipient_retries + 1,
+            max_recipient_wait=self.max_recipient_wait.total_seconds(),
+            recipient_retry_delay=(
+                self.recipient_retry_delay.total_seconds() if self.recipient_retry_delay is not None else None
+            ),
+        )
+
+    def _window(self) -> SendWindow | None:
+        if self.sms_type != "marketing":
+            return None
+        try:
+            return SendWindow.parse(self.send_window, self.send_window_timezone)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+
+    def _audience(self) -> Audience:
+        if (self.phone_numbers is None) == (self.recipients is None):
+            raise AirflowFailException(
+                "Give exactly one of phone_numbers (one message for all) or recipients"
+            )
+        try:
+            if self.recipients is not None:
+                if self.template_params is not None:
+                    raise ValueError(
+                        "template_params cannot be combined with recipients, which carry their own"
+                    )
+                audience = personalised(parse_list(self.recipients, "recipients"), self.default_region)
+            else:
+                params = (
+                    parse_list(self.template_params, "template_params")
+                    if self.template_params is not None
+                    else []
+                )
+                audience = audience_for_numbers(self.phone_numbers, params, self.default_region)
+        except (TypeError, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        if audience.invalid:
+            shown = ", ".join(mask(str(n)) for n in audience.invalid[:10])
+            more = f" and {len(audience.invalid) - 10} more" if len(audience.invalid) > 10 else ""
+            if self.on_invalid_number == "fail":
+                raise AirflowFailException(
+                    f"{len(audience.invalid)} invalid phone numbers ({shown}{more}); nothing was sent. Fix them "
+                    f"(numbers without '+' are read as {self.default_region} numbers) or pass "
+                    "on_invalid_number='skip' to send to the valid ones."
+                )
+            self.log.warning("Skipping %d invalid phone numbers: %s%s", len(audience.invalid), shown, more)
+        if not audience.groups:
+            raise AirflowFailException("No recipients to send to: the phone number list is empty")
+        if self.sms_type == "verification":
+            for params in audience.groups:
+                bad = [p for p in params if not _VERIFICATION_PARAM.match(p)]
+                if bad:
+                    raise AirflowFailException(
+                        f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}"
+                    )
+        return audience
+
+    def _load_ledger(self, store: LedgerStore, batches: list[Batch]) -> Ledger:
+        try:
+            return Ledger.load(store.load(), plan_digest(batches))
+        except LedgerMismatchError as exc:
+            raise AirflowFailException(
+                f"An earlier try of this task sent messages for a different list of recipients or parameters "
+                f"({exc}). To avoid sending anyone a second message nothing is sent: run the new list in a new "
+                "DAG run, or delete this task instance's task state (key 'tencent_sms_ledger') to start over."
+            ) from None
+
+    # -- results ---------------------------------------------------------------------------------------
+
+    def _summary(self, ledger: Ledger, batches: list[Batch], audience: Audience) -> dict[str, Any]:
+        failures = [
+            {"phone_number": batches[b].numbers[p], "code": f.code, "message": f.message}
+            for b, p, f in ledger.failures()
+        ]
+        unknown = [
+            {"phone_number": batches[b].numbers[p], "code": "OutcomeUnknown", "message": "sent, no answer"}
+            for b, p in ledger.unknown_positions()
+        ]
+        listed = (failures + unknown)[:MAX_LISTED_FAILURES]
+        total = sum(len(b.numbers) for b in batches)
+        handled = ledger.sent + len(failures) + len(unknown)
+        return {
+            "recipients": total,
+            "sent": ledger.sent,
+            "failed": len(failures),
+            "unknown": len(unknown),
+            "pending": total - handled,
+            "duplicates": audience.duplicates,
+            "invalid": len(audience.invalid),
+            "fee": ledger.fee,
+            "requests": ledger.requests,
+            "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
+            "failures": listed,
+            "failures_not_listed": len(failures) + len(unknown) - len(listed),
+        }
+
+    @staticmethod
+    def _failure_message(summary: dict[str, Any]) -> str:
+        by_code = ", ".join(f"{code}: {count}" for code, count in sorted(summary["failures_by_code"].items()))
+        unknown = ""
+        if summary["unknown"]:
+            unknown = (
+                f" {summary['unknown']} requests' outcome is unknown (sent, no answer): they may have been "
+                "delivered and are not re-sent; check delivery receipts (PullSmsSendStatusByPhoneNumber)."
+            )
+        return (
+            f"{summary['failed'] + summary['unknown']} of {summary['recipients']} recipients did not get the "
+            f"message ({by_code}); {summary['sent']} did.{unknown} Pass allow_partial_failure=True to accept "
+            "partial success."
+        )

@@ -1,0 +1,70 @@
+"""Where a task keeps its send ledger so that it survives retries and deferrals.
+
+Airflow 3.3 gives each task instance a ``task_state_store`` that outlives tries (XCom does not: it is
+cleared at the start of every try). On older Airflow 3 releases an Airflow Variable scoped to the task
+instance plays that part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+LEDGER_KEY = "tencent_sms_ledger"
+
+
+class LedgerStore(Protocol):
+    def load(self) -> Any: ...
+
+    def save(self, value: dict[str, Any]) -> None: ...
+
+
+class _TaskStateStore:
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def load(self) -> Any:
+        return self._store.get(LEDGER_KEY)
+
+    def save(self, value: dict[str, Any]) -> None:
+        self._store.set(LEDGER_KEY, value)
+
+
+class _VariableStore:
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def load(self) -> Any:
+        from airflow.sdk import Variable
+
+        return Variable.get(self._key, default=None, deserialize_json=True)
+
+    def save(self, value: dict[str, Any]) -> None:
+        from airflow.sdk import Variable
+
+        Variable.set(self._key, value, serialize_json=True)
+
+
+class MemoryStore:
+    """For running ``execute()`` outside Airflow (e.g. in a plain unit test): lives as long as the object."""
+
+    def __init__(self) -> None:
+        self.value: dict[str, Any] | None = None
+
+    def load(self) -> Any:
+        return self.value
+
+    def save(self, value: dict[str, Any]) -> None:
+        self.value = value
+
+
+def ledger_store(context: Mapping[str, Any]) -> LedgerStore:
+    """The most durable store the running Airflow offers for this task instance."""
+    store = context.get("task_state_store")
+    if store is not None:
+        return _TaskStateStore(store)
+    ti = context.get("ti")
+    if ti is None:
+        return MemoryStore()
+    map_index = getattr(ti, "map_index", -1)
+    return _VariableStore(f"{LEDGER_KEY}__{ti.dag_id}__{ti.run_id}__{ti.task_id}__{map_index}")

@@ -1,0 +1,155 @@
+"""The send ledger: what counts as sent, failed, unknown or waiting, across tries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_provider_tencent_sms.ledger import (
+    Ledger,
+    LedgerMismatchError,
+    SendUnit,
+    decode_ranges,
+    encode_ranges,
+)
+
+LIMITS = {"now": 1000.0, "max_attempts": 3, "max_wait": 300.0}
+OK = ("Ok", "send success", 1)
+
+
+def _reload(ledger: Ledger) -> Ledger:
+    """Round-trip through JSON, as the task state store does."""
+    return Ledger.load(json.loads(json.dumps(ledger.dump())), ledger.plan)
+
+
+@given(st.sets(st.integers(min_value=0, max_value=5000)))
+def test_ranges_round_trip(values):
+    assert set(decode_ranges(encode_ranges(values))) == values
+
+
+def test_ranges_are_compact():
+    assert encode_ranges(range(5000)) == "0-4999"
+    assert encode_ranges({0, 1, 2, 5, 7, 8}) == "0-2,5,7-8"
+
+
+def test_fresh_ledger_has_every_batch_to_send():
+    ledger = Ledger.load(None, "plan")
+    assert ledger.new_batches(3) == [SendUnit(0), SendUnit(1), SendUnit(2)]
+
+
+def test_answered_batches_are_never_offered_again_after_reload():
+    ledger = Ledger.load(None, "plan")
+    ledger.start([SendUnit(0), SendUnit(1)])
+    ledger.record_statuses(SendUnit(0), [0, 1], [OK, OK], **LIMITS)
+    ledger.release(SendUnit(1))  # refused before processing: nothing sent
+    again = _reload(ledger)
+    assert again.new_batches(3) == [SendUnit(1), SendUnit(2)]
+    assert (again.sent, again.fee, again.requests) == (2, 2, 1)
+
+
+def test_a_crash_with_requests_in_flight_makes_them_unknown_not_pending():
+    ledger = Ledger.load(None, "plan")
+    ledger.start([SendUnit(0), SendUnit(1)])
+    ledger.record_statuses(SendUnit(0), [0, 1], [OK, OK], **LIMITS)
+    stored = ledger.dump()  # the process dies here, batch 1 on the wire
+    again = Ledger.load(stored, "plan")
+    assert again.recover([2, 3]) == 3
+    assert again.new_batches(2) == []
+    assert list(again.unknown_positions()) == [(1, 0), (1, 1), (1, 2)]
+
+
+def test_a_crash_during_a_retry_makes_those_positions_unknown():
+    ledger = Ledger.load(None, "plan")
+    thirty = ("LimitExceeded.PhoneNumberThirtySecondLimit", "too soon", 0)
+    ledger.record_statuses(SendUnit(0), [0, 1], [OK, thirty], **LIMITS)
+    ledger.start([SendUnit(0, (1,))])
+    again = Ledger.load(ledger.dump(), "plan")
+    assert again.recover([2]) == 1
+    assert not again.has_retries
+    assert list(again.unknown_positions()) == [(0, 1)]
+
+
+def test_recipient_outcomes_are_filed_by_disposition():
+    ledger = Ledger.load(None, "plan")
+    outcomes = [
+        OK,
+        ("FailedOperation.PhoneNumberInBlacklist", "blocked", 0),
+        ("LimitExceeded.PhoneNumberThirtySecondLimit", "too soon", 0),
+        ("FailedOperation.MarketingSendTimeConstraint", "night", 0),
+        ("LimitExceeded.PhoneNumberOneHourLimit", "hourly", 0),  # 3600 s > max_wait: a failure
+        None,  # the answer did not mention this number
+    ]
+    ledger.record_statuses(SendUnit(0), range(6), outcomes, **LIMITS)
+    assert ledger.sent == 1
+    assert {(p, f.code) for _, p, f in ledger.failures()} == {
+        (1, "FailedOperation.PhoneNumberInBlacklist"),
+        (4, "LimitExceeded.PhoneNumberOneHourLimit"),
+    }
+    assert ledger.retry[0][2].not_before == 1030.0
+    assert ledger.window_units() == [SendUnit(0, (3,))]
+    assert list(ledger.unknown_positions()) == [(0, 5)]
+
+
+def test_rate_limited_recipients_are_retried_alone_then_given_up():
+    ledger = Ledger.load(None, "plan")
+    thirty = ("LimitExceeded.PhoneNumberThirtySecondLimit", "too soon", 0)
+    ledger.record_statuses(SendUnit(0), [0, 1], [OK, thirty], **LIMITS)
+    assert ledger.due_retries(1029.0, 200) == []
+    assert ledger.next_retry_time() == 1030.0
+    (unit,) = ledger.due_retries(1030.0, 200)
+    assert unit == SendUnit(0, (1,))
+    ledger.record_statuses(unit, [1], [thirty], **{**LIMITS, "now": 1030.0})
+    assert ledger.retry[0][1].attempts == 2
+    (unit,) = ledger.due_retries(1060.0, 200)
+    ledger.record_statuses(unit, [1], [thirty], **{**LIMITS, "now": 1060.0})
+    assert not ledger.has_retries
+    assert [(p, f.code) for _, p, f in ledger.failures()] == [
+        (1, "LimitExceeded.PhoneNumberThirtySecondLimit")
+    ]
+    assert ledger.sent == 1
+
+
+def test_retry_delay_override():
+    ledger = Ledger.load(None, "plan")
+    thirty = ("LimitExceeded.PhoneNumberThirtySecondLimit", "too soon", 0)
+    ledger.record_statuses(SendUnit(0), [0], [thirty], **LIMITS, retry_delay=2.0)
+    assert ledger.next_retry_time() == 1002.0
+
+
+def test_window_waiters_are_sent_when_it_opens_and_then_settled():
+    ledger = Ledger.load(None, "plan")
+    night = ("FailedOperation.MarketingSendTimeConstraint", "night", 0)
+    ledger.record_request_error(SendUnit(0), [0, 1, 2], *night[:2], **LIMITS)
+    (unit,) = ledger.window_units()
+    ledger.record_statuses(unit, [0, 1, 2], [OK, OK, OK], **LIMITS)
+    assert not ledger.has_window_waiters
+    assert ledger.sent == 3
+
+
+def test_unknown_outcomes_are_final():
+    ledger = Ledger.load(None, "plan")
+    ledger.start([SendUnit(0)])
+    ledger.record_unknown(SendUnit(0), [0, 1])
+    again = _reload(ledger)
+    assert again.recover([2]) == 0
+    assert again.new_batches(1) == []
+    assert again.unknown_count == 2
+
+
+def test_a_ledger_for_another_plan_is_refused():
+    with pytest.raises(LedgerMismatchError):
+        Ledger.load(Ledger(plan="old").dump(), "new")
+    with pytest.raises(LedgerMismatchError):
+        Ledger.load({"v": 99}, "new")
+
+
+def test_the_ledger_holds_no_phone_numbers_and_stays_small():
+    ledger = Ledger.load(None, "plan")
+    for batch in range(5000):  # a million recipients
+        ledger.record_statuses(SendUnit(batch), [0], [OK], **LIMITS)
+    text = json.dumps(ledger.dump())
+    assert len(text) < 200
+    assert "+86" not in text
