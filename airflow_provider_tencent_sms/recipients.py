@@ -5,11 +5,12 @@ a million numbers in about a second.
 
 Validity rule, the same whatever the input format: a number is valid when its E.164 form is a
 Mainland China mobile number (``+861[3-9]`` and 9 more digits), or has a known country calling
-code and a national length that country uses, or is valid for the ``phonenumbers`` library.
+code followed by a national number of the general shape that country uses (``phonenumbers``'
+per-region general pattern, e.g. ``[2-9]\\d{9}`` for the US), or is valid for ``phonenumbers``.
 The first two checks are cheap and let canonical E.164 input skip ``phonenumbers`` (about
-18 µs a number); they do not look at number ranges, so some global numbers that pass them do
-not exist: Tencent checks every number and reports those one by one in ``SendStatusSet``.
-Mobile and fixed-line numbers are not told apart.
+18 µs a number); they do not check number ranges, so a few numbers that pass them are not in
+service (``+13800138000``, ``+8614000000000``): Tencent checks every number and reports those
+one by one in ``SendStatusSet``. Mobile and fixed-line numbers are not told apart.
 """
 
 from __future__ import annotations
@@ -463,27 +464,35 @@ def _other_to_e164(raw: str, region: str) -> str | None:
 
 
 def _is_plausible_global(e164: str) -> bool:
-    """A known calling code other than +86, followed by a national length that country uses."""
+    """A known calling code other than +86, then a national number of that country's shape."""
     if _E164_SHAPE.fullmatch(e164) is None:
         return False
     # Calling codes are prefix-free (ITU-T E.164), so the first match is the only one.
     for end in (2, 3, 4):
         code = e164[1:end]
         if code in _CALLING_CODES:
-            return len(e164) - end in _national_lengths(code)
+            return _national_number_pattern(code).fullmatch(e164, end) is not None
     return False
 
 
 @functools.cache
-def _national_lengths(calling_code: str) -> frozenset[int]:
-    # Loaded per calling code on first use: all of them at once would cost 0.25 s.
+def _national_number_pattern(calling_code: str) -> re.Pattern[str]:
+    """Any national number of the regions sharing a calling code (25 share +1), in one regex.
+
+    phonenumbers' general pattern per region: the shape of every number there, without the
+    per-range detail that makes full validation cost microseconds. Built per calling code on
+    first use, since loading every region's metadata takes 0.25 s.
+    """
     code = int(calling_code)
-    lengths: set[int] = set()
+    patterns = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]:
         if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
             metadata = PhoneMetadata.metadata_for_nongeo_region(code)
         else:
             metadata = PhoneMetadata.metadata_for_region(region)
         if metadata is not None and metadata.general_desc is not None:
-            lengths.update(metadata.general_desc.possible_length)
-    return frozenset(lengths)
+            pattern = metadata.general_desc.national_number_pattern
+            if pattern:
+                patterns.append(f"(?:{pattern})")
+    # A code without metadata matches nothing, leaving the verdict to phonenumbers.
+    return re.compile("|".join(patterns) or "(?!)", re.ASCII)
