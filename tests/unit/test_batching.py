@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -212,6 +213,13 @@ def test_a_batch_has_1_to_200_numbers(size):
 def test_repr_shows_neither_numbers_nor_params():
     batch = Batch(("+8613800138000",), ("123456",), True)
     assert repr(batch) == f"Batch(key='{batch.key}', size=1, mainland_china=True)"
+
+
+def test_batches_survive_pickling_with_their_key():
+    batch = Batch(("+8613800138000",), ("1234",), True)
+    copied = pickle.loads(pickle.dumps(batch))
+    assert copied == batch
+    assert copied.key == batch.key
 
 
 def test_batches_are_frozen_and_slotted():
