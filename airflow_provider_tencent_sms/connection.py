@@ -61,17 +61,19 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
-def endpoint_url(host: str | None) -> str:
-    """Turn the connection's host (a bare host name or a URL) into the URL requests go to.
+def endpoint_url(host: str | None, port: int | None = None) -> str:
+    """Turn the connection's host (a bare host name or a URL) and port into the URL requests go to.
 
     Plain ``http://`` is only accepted for loopback addresses, i.e. the local sandbox.
     """
     host = (host or "").strip()
     if not host:
-        return f"https://{DEFAULT_ENDPOINT}/"
+        host = DEFAULT_ENDPOINT
     if "://" not in host:
         host = f"https://{host}"
     parts = urlsplit(host)
+    if port and parts.hostname and parts.port is None:
+        parts = urlsplit(f"{parts.scheme}://{parts.netloc}:{port}{parts.path}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidConnectionError(
             f"Connection host {host!r} is not a valid endpoint: use a host name such as "
@@ -124,6 +126,7 @@ def parse_connection(
     password: str | None,
     host: str | None,
     extra: str | Mapping[str, Any] | None,
+    port: int | None = None,
 ) -> ConnectionConfig:
     """Check a connection's fields and return its configuration; errors say what to fix."""
     secret_id = (login or "").strip()
@@ -173,7 +176,7 @@ def parse_connection(
     return ConnectionConfig(
         secret_id=secret_id,
         secret_key=secret_key,
-        endpoint=endpoint_url(host),
+        endpoint=endpoint_url(host, port),
         region=_optional_str(values, "region") or DEFAULT_REGION,
         sms_sdk_app_id=_optional_str(values, "sms_sdk_app_id"),
         sign_name=_optional_str(values, "sign_name"),

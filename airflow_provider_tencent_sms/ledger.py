@@ -145,7 +145,7 @@ class Ledger:
 
     def due_retries(self, now: float, max_positions: int) -> list[SendUnit]:
         """Rate-limited recipients whose wait is over, one unit per batch (they share its parameters)."""
-        units = []
+        units: list[SendUnit] = []
         for batch, items in sorted(self.retry.items()):
             due = tuple(sorted(p for p, r in items.items() if r.not_before <= now))
             units.extend(

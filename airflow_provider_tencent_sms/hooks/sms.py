@@ -140,12 +140,22 @@ class TencentSmsHook(BaseHook):
     @cached_property
     def config(self) -> ConnectionConfig:
         """The connection, read and checked on first use."""
-        conn = self.get_connection(self.tencent_sms_conn_id)
+        return self._read_config(self.get_connection(self.tencent_sms_conn_id))
+
+    async def aconfig(self) -> ConnectionConfig:
+        """Read the connection without blocking an event loop (for the triggerer); cached like ``config``."""
+        if "config" not in self.__dict__:
+            conn = await self.aget_connection(self.tencent_sms_conn_id)
+            self.__dict__["config"] = self._read_config(conn)
+        return self.config
+
+    def _read_config(self, conn: Any) -> ConnectionConfig:
         config = parse_connection(
             conn_id=self.tencent_sms_conn_id,
             login=conn.login,
             password=conn.password,
             host=conn.host,
+            port=conn.port,
             extra=conn.extra,
         )
         self._mask_secrets(config)

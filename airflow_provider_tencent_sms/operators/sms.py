@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import Counter
@@ -170,7 +171,7 @@ class SendSmsOperator(BaseOperator):
         audience = self._audience()
         batches = plan_batches(audience.groups)
         store = ledger_store(context)
-        ledger = self._load_ledger(store, batches)
+        ledger = self._load_ledger(store, batches, settings)
 
         def checkpoint() -> None:
             store.save(ledger.dump())
@@ -354,17 +355,21 @@ class SendSmsOperator(BaseOperator):
         if not audience.groups:
             raise AirflowFailException("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
-            for params in audience.groups:
-                bad = [p for p in params if not _VERIFICATION_PARAM.match(p)]
+            for group_params in audience.groups:
+                bad = [p for p in group_params if not _VERIFICATION_PARAM.match(p)]
                 if bad:
                     raise AirflowFailException(
                         f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}"
                     )
         return audience
 
-    def _load_ledger(self, store: LedgerStore, batches: list[Batch]) -> Ledger:
+    def _load_ledger(self, store: LedgerStore, batches: list[Batch], settings: SendSettings) -> Ledger:
+        # What recipients see depends on more than numbers and parameters: a changed template or
+        # signature is a different message, and must not pass for the one already sent.
+        message = (settings.template_id, settings.sign_name, settings.sms_sdk_app_id, settings.sender_id)
+        plan = hashlib.sha256(f"{plan_digest(batches)}{message}".encode()).hexdigest()[:24]
         try:
-            return Ledger.load(store.load(), plan_digest(batches))
+            return Ledger.load(store.load(), plan)
         except LedgerMismatchError as exc:
             raise AirflowFailException(
                 f"An earlier try of this task sent messages for a different list of recipients or parameters "

@@ -58,6 +58,13 @@ def test_endpoints(host, url):
     assert endpoint_url(host) == url
 
 
+def test_port_from_the_connection_is_used_when_the_host_has_none():
+    assert endpoint_url("127.0.0.1", 8080) == "https://127.0.0.1:8080/"
+    assert endpoint_url("http://127.0.0.1", 8080) == "http://127.0.0.1:8080/"
+    assert endpoint_url("http://127.0.0.1:9", 8080) == "http://127.0.0.1:9/"
+    assert endpoint_url(None, None) == "https://sms.tencentcloudapi.com/"
+
+
 @pytest.mark.parametrize("host", ["http://sms.tencentcloudapi.com", "http://10.0.0.5:8080"])
 def test_plain_http_is_refused_off_loopback(host):
     with pytest.raises(InvalidConnectionError, match="plain http"):

@@ -1,0 +1,39 @@
+"""A marketing campaign: each customer gets their own offer, only inside 08:00-22:00 Beijing time.
+
+Run at midnight (or backfilled), the send task defers until the window opens instead of failing or
+holding a worker slot; recipients already sent to are never sent to again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+
+with DAG(
+    dag_id="tencent_sms_marketing_campaign",
+    schedule="0 10 * * 1",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["tencent-sms", "example"],
+) as dag:
+
+    @task
+    def customers() -> list[dict[str, object]]:
+        # In a real DAG: a query. Customers with the same parameters share requests.
+        return [
+            {"phone_number": "13800138000", "template_params": ["Ann: 20% off"]},
+            {"phone_number": "13800138001", "template_params": ["Bob: 10% off"]},
+            {"phone_number": "13800138002", "template_params": ["Ann: 20% off"]},
+        ]
+
+    SendSmsOperator(
+        task_id="send_offers",
+        recipients=customers(),
+        template_id="1003",
+        sms_type="marketing",
+        send_window=("08:00", "22:00"),
+        send_window_timezone="Asia/Shanghai",
+    )

@@ -1,0 +1,171 @@
+"""DAGs the operator tests run with ``dag.test()`` against the sandbox, one per scenario.
+
+They live in the tests' ``dags_folder`` because ``dag.test()`` serialises the DAG from its file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+
+START = datetime(2026, 1, 1)
+NO_WAIT = timedelta(seconds=0)
+
+#: Four ways of writing one Mainland number, another Mainland number twice, and two global numbers.
+MIXED_NUMBERS = [
+    "13800138000",
+    "0086 138-0013-8000",
+    "+86 138 0013 8000",
+    "+8613800138000",
+    "+8613900139000",
+    "139 0013 9000",
+    "+1 650-253-0000",
+    "+44 7911 123456",
+]
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+86138{i:08d}" for i in range(start, start + count)]
+
+
+DAGS: dict[str, DAG] = {}
+
+
+def _register(dag: DAG) -> DAG:
+    DAGS[dag.dag_id] = dag
+    return dag
+
+
+for conn_id, suffix in (("tencent_sms_default", ""), ("tencent_sms_v2019", "_2019")):
+    with _register(DAG(f"sms_from_xcom{suffix}", schedule=None, start_date=START, catchup=False)):
+
+        @task
+        def recipients() -> list[str]:
+            return MIXED_NUMBERS
+
+        @task
+        def metrics() -> dict[str, object]:
+            return {"title": "Orders", "count": 42}
+
+        metrics() >> SendSmsOperator(
+            task_id="send",
+            tencent_sms_conn_id=conn_id,
+            phone_numbers=recipients(),
+            template_id="1002",
+            template_params=[
+                "{{ ti.xcom_pull(task_ids='metrics')['title'] }}",
+                "{{ ti.xcom_pull(task_ids='metrics')['count'] }}",
+            ],
+        )
+
+for native in (False, True):
+    with _register(
+        DAG(
+            f"sms_from_jinja_{'native' if native else 'string'}",
+            schedule=None,
+            start_date=START,
+            catchup=False,
+            render_template_as_native_obj=native,
+        )
+    ):
+
+        @task
+        def listed() -> list[str]:
+            return MIXED_NUMBERS
+
+        @task
+        def params() -> list[object]:
+            return ["Stock", 7]
+
+        [listed(), params()] >> SendSmsOperator(
+            task_id="send",
+            phone_numbers="{{ ti.xcom_pull(task_ids='listed') }}",
+            template_id="1002",
+            template_params="{{ ti.xcom_pull(task_ids='params') }}",
+        )
+
+with _register(DAG("sms_personalised", schedule=None, start_date=START, catchup=False)):
+
+    @task
+    def rows() -> list[dict[str, object]]:
+        return [
+            {"phone_number": "13800138000", "template_params": ["Ann", 10]},
+            {"phone_number": "+8613800138001", "template_params": ["Bob", 20]},
+            {"phone_number": "+8613800138002", "template_params": ["Ann", 10]},
+            {"phone_number": "0086 138 0013 8000", "template_params": ["Ann", 10]},
+        ]
+
+    SendSmsOperator(task_id="send", recipients=rows(), template_id="1002")
+
+with _register(DAG("sms_terminal", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(3),
+        template_id="9999",
+        template_params=["a", "b"],
+        retries=3,
+        retry_delay=NO_WAIT,
+    )
+
+with _register(DAG("sms_transient", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(600),
+        template_id="1002",
+        template_params=["ETL", "done"],
+        max_concurrency=1,
+        request_attempts=1,
+        retries=2,
+        retry_delay=NO_WAIT,
+    )
+
+with _register(DAG("sms_block_list", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(5),
+        template_id="1002",
+        template_params=["ETL", "done"],
+        retries=2,
+        retry_delay=NO_WAIT,
+    )
+
+with _register(DAG("sms_outcome_unknown", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(600),
+        template_id="1002",
+        template_params=["ETL", "done"],
+        max_concurrency=1,
+        retries=2,
+        retry_delay=NO_WAIT,
+    )
+
+with _register(DAG("sms_bulk", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(1500) + numbers(100),  # 100 duplicates
+        template_id="1002",
+        template_params=["Bulk", "hello"],
+    )
+
+with _register(DAG("sms_rate_limited", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(3),
+        template_id="1002",
+        template_params=["ETL", "done"],
+        recipient_retry_delay=timedelta(seconds=1),
+    )
+
+with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catchup=False)):
+    for policy in ("fail", "skip"):
+        SendSmsOperator(
+            task_id=f"send_{policy}",
+            phone_numbers=["+8613800138000", "12345", "not a number"],
+            template_id="1002",
+            template_params=["ETL", "done"],
+            on_invalid_number=policy,
+        )
