@@ -185,7 +185,7 @@ def test_refused_connection_is_not_sent_and_retryable(sandbox, monkeypatch):
 @pytest.mark.parametrize("count", [0, 201])
 def test_batch_size_is_checked_before_sending(sandbox, count):
     numbers = [f"+86138{i:08d}" for i in range(count)]
-    with pytest.raises(ValueError, match="at least one|at most 200"):
+    with pytest.raises(ValueError, match=r"at least one|at most 200"):
         TencentSmsHook().send_sms(numbers, "1002", ["a", "b"])
     assert sandbox.requests == []
 
