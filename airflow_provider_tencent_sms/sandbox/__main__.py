@@ -1,0 +1,122 @@
+"""``tencent-sms-sandbox``: run the sandbox until interrupted, printing how to connect to it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from .frequency import FrequencyLimits
+from .sandbox import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, DEFAULT_SMS_SDK_APP_ID, DEFAULT_TIMEZONE, Sandbox
+
+INDIVIDUAL_PARAM_LENGTH_LIMIT = 12
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tencent-sms-sandbox",
+        description="A local Tencent-Cloud-SMS-compatible API server (TC3-HMAC-SHA256, API 2021-01-11 and "
+        "2019-07-11). The inbox is at /_sandbox/.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument("--secret-id", default=DEFAULT_SECRET_ID, help="the SecretId to accept")
+    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="the SecretKey to accept")
+    parser.add_argument(
+        "--sms-sdk-app-id",
+        default=DEFAULT_SMS_SDK_APP_ID,
+        help="the SmsSdkAppId to accept (default: %(default)s)",
+    )
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every API answer")
+    parser.add_argument(
+        "--templates", metavar="FILE", help="JSON file of signatures and templates (see the docs)"
+    )
+    parser.add_argument(
+        "--param-length-limit",
+        type=int,
+        nargs="?",
+        const=INDIVIDUAL_PARAM_LENGTH_LIMIT,
+        metavar="N",
+        help=f"refuse template parameters over N characters (alone: {INDIVIDUAL_PARAM_LENGTH_LIMIT}, the limit "
+        "of individual accounts); no limit by default, as for enterprise accounts",
+    )
+    parser.add_argument(
+        "--frequency-limits",
+        action="store_true",
+        help="enforce per-number limits (1 per 30 s, 5 per hour, 10 per day, 3 identical per day)",
+    )
+    parser.add_argument(
+        "--timezone",
+        default=DEFAULT_TIMEZONE,
+        help="zone of the 08:00-22:00 marketing window (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    return parser
+
+
+def _banner(sandbox: Sandbox) -> str:
+    connection = json.loads(sandbox.connection_json())
+    custom_key = sandbox.secret_key != DEFAULT_SECRET_KEY
+    if custom_key:
+        # Only the well-known default key is ever printed.
+        connection["password"] = "<your --secret-key>"  # noqa: S105 - a placeholder, not a secret
+    lines = [
+        f"Tencent Cloud SMS sandbox listening on {sandbox.url}",
+        f"  SecretId:     {sandbox.secret_id}",
+        f"  SecretKey:    {'(as given with --secret-key)' if custom_key else sandbox.secret_key}",
+        f"  SmsSdkAppId:  {sandbox.sms_sdk_app_id}",
+        f"  Signature:    {sandbox.sign_name or '(none)'}",
+        f"  Inbox:        {sandbox.url}/_sandbox/",
+        "Point Airflow at it with:",
+        f"  export AIRFLOW_CONN_TENCENT_SMS_DEFAULT={shlex.quote(json.dumps(connection))}",
+    ]
+    return "\n".join(lines)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    try:
+        sandbox = Sandbox(
+            secret_id=args.secret_id,
+            secret_key=args.secret_key,
+            host=args.host,
+            port=args.port,
+            latency_ms=args.latency_ms,
+            templates=args.templates,
+            param_length_limit=args.param_length_limit,
+            frequency_limits=FrequencyLimits() if args.frequency_limits else None,
+            sms_sdk_app_id=args.sms_sdk_app_id,
+            timezone=args.timezone,
+        )
+        sandbox.start()
+    except (ValueError, OSError) as exc:
+        print(f"tencent-sms-sandbox: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(_banner(sandbox), flush=True)
+    try:
+        sandbox.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

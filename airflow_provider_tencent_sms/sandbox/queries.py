@@ -1,0 +1,203 @@
+"""The read-only actions: number lookup, delivery receipts, statistics, template and signature lists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from . import phones, rules
+from .context import Context
+from .errors import ApiError
+from .params import V2019, Params
+from .store import Delivery
+from .templates import Scope
+
+MAX_LIMIT = 100
+_HOUR = re.compile(r"[0-9]{10}")
+
+
+def _check_limit(version: str, limit: int, offset: int = 0) -> None:
+    if not 0 <= limit <= MAX_LIMIT or offset < 0:
+        # 2019-07-11 has no LimitVerifyFail code; it answers with its generic parameter error.
+        code = (
+            "InvalidParameter.InvalidParameters"
+            if version == V2019
+            else "InvalidParameterValue.LimitVerifyFail"
+        )
+        raise ApiError(code, f"Limit must be 0-{MAX_LIMIT} and Offset >= 0.")
+
+
+def describe_phone_number_info(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    numbers = params.strings("numbers")
+    rules.check_number_count(numbers)
+    infos = []
+    for raw in numbers:
+        number = phones.parse(raw)
+        if number is None:
+            infos.append(
+                {
+                    "Code": "InvalidParameterValue.IncorrectPhoneNumber",
+                    "Message": f"{raw!r} is not a mobile number in E.164 format.",
+                    "NationCode": "",
+                    "SubscriberNumber": "",
+                    "PhoneNumber": raw,
+                    "IsoCode": phones.UNKNOWN_ISO_CODE,
+                    "IsoName": "",
+                }
+            )
+        else:
+            infos.append(
+                {
+                    "Code": "Ok",
+                    "Message": "",
+                    "NationCode": number.nation_code,
+                    "SubscriberNumber": number.subscriber,
+                    "PhoneNumber": number.e164,
+                    "IsoCode": number.iso_code,
+                    "IsoName": number.iso_name,
+                }
+            )
+    return {"PhoneNumberInfoSet": infos}
+
+
+def _receipt(ctx: Context, version: str, delivery: Delivery) -> dict[str, Any]:
+    batch = delivery.batch
+    # Only valid numbers are ever delivered.
+    number = phones.parse(delivery.phone_number)
+    assert number is not None
+    received = int(batch.timestamp)
+    if version == V2019:
+        # 2019-07-11 names the E.164 form PurePhoneNumber and the national form PhoneNumber.
+        return {
+            "UserReceiveTime": datetime.fromtimestamp(received, ctx.settings.zone).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "UserReceiveUnixTime": received,
+            "NationCode": number.nation_code,
+            "PurePhoneNumber": number.e164,
+            "PhoneNumber": number.subscriber,
+            "SerialNo": delivery.serial_no,
+            "ReportStatus": "SUCCESS",
+            "Description": "DELIVRD",
+        }
+    return {
+        "UserReceiveTime": received,
+        "CountryCode": number.nation_code,
+        "SubscriberNumber": number.subscriber,
+        "PhoneNumber": number.e164,
+        "SerialNo": delivery.serial_no,
+        "ReportStatus": "SUCCESS",
+        "Description": "DELIVRD",
+        "SessionContext": batch.session_context,
+    }
+
+
+def pull_sms_send_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    limit = params.integer("limit")
+    _check_limit(version, limit)
+    receipts = ctx.store.pull_receipts(limit)
+    return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in receipts]}
+
+
+def pull_sms_send_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    limit, offset = params.integer("limit"), params.integer("offset")
+    _check_limit(version, limit, offset)
+    history = ctx.store.history(
+        params.string("number"), params.integer("begin"), params.optional_integer("end")
+    )
+    page = islice(history, offset, offset + limit)
+    return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in page]}
+
+
+def send_status_statistics(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    # 2021-01-11 sends the hours as strings, 2019-07-11 as integers.
+    begin = str(params.string("begin") if version != V2019 else params.integer("begin"))
+    end = str(params.string("end") if version != V2019 else params.integer("end"))
+    if not _is_hour(begin):
+        raise ApiError("InvalidParameterValue.BeginTimeVerifyFail", "The begin time must be yyyymmddhh.")
+    if not _is_hour(end) or end < begin:
+        raise ApiError(
+            "InvalidParameterValue.EndTimeVerifyFail",
+            "The end time must be yyyymmddhh, not before the begin time.",
+        )
+    fees, requests, successes = ctx.store.statistics(begin, end)
+    return {
+        "SendStatusStatistics": {"FeeCount": fees, "RequestCount": requests, "RequestSuccessCount": successes}
+    }
+
+
+def _is_hour(value: str) -> bool:
+    if not _HOUR.fullmatch(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y%m%d%H")
+    except ValueError:
+        return False
+    return True
+
+
+def _international(params: Params) -> int:
+    international = params.integer("international")
+    if international not in (0, 1):
+        raise ApiError("InvalidParameterValue.InvalidInternational", "International must be 0 or 1.")
+    return international
+
+
+def _select(version: str, params: Params, by_id: Mapping[int, Any]) -> Iterable[Any]:
+    """The items asked for by id, or (2021-01-11, no ids) the page Limit/Offset selects."""
+    ids = params.integers("ids")
+    if ids or version == V2019:
+        return [by_id[i] for i in ids if i in by_id]
+    limit, offset = params.integer("limit", MAX_LIMIT), params.integer("offset")
+    _check_limit(version, limit, offset)
+    return list(by_id.values())[offset : offset + limit]
+
+
+def describe_sms_template_list(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    international = _international(params)
+    wanted = (Scope.MAINLAND, Scope.BOTH) if international == 0 else (Scope.GLOBAL, Scope.BOTH)
+    settings = ctx.settings
+    by_id = {int(t.id): t for t in settings.registry.templates.values() if t.scope in wanted}
+    items = []
+    for template in _select(version, params, by_id):
+        item = {
+            "TemplateId": int(template.id),
+            # 2019-07-11 documents only 0 and 1, so it is told the International it asked about.
+            "International": international if version == V2019 else template.scope.international,
+            "StatusCode": 0,
+            "ReviewReply": "",
+            "TemplateName": template.name,
+            "CreateTime": settings.created_at,
+        }
+        if version != V2019:
+            item["TemplateContent"] = template.content
+        items.append(item)
+    return {"DescribeTemplateStatusSet": items}
+
+
+def describe_sms_sign_list(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    international = _international(params)
+    registry = ctx.settings.registry
+    by_id = {registry.sign_id(name): name for name in registry.signatures}
+    items = [
+        {
+            "SignId": registry.sign_id(name),
+            "International": international,
+            "StatusCode": 0,
+            "ReviewReply": "",
+            "SignName": name,
+            "CreateTime": ctx.settings.created_at,
+            "QualificationId": 0,
+            "QualificationName": "",
+            # Qualifications concern Mainland signatures only; 1 is "approved".
+            "QualificationStatusCode": 1 if international == 0 else 0,
+        }
+        for name in _select(version, params, by_id)
+    ]
+    return {"DescribeSignListStatusSet": items}

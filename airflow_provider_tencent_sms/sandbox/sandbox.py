@@ -1,0 +1,254 @@
+"""The sandbox as a Python object: start it in a background thread, send to it, read its inbox."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from os import PathLike
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..signing import Credentials
+from .api import Api
+from .context import Context, Settings
+from .faults import Fault
+from .frequency import FrequencyLimits
+from .server import SandboxServer
+from .store import RequestRecord
+from .templates import Registry
+
+# Well-known, printed at start: the sandbox guards nothing, so its credentials are not secret.
+DEFAULT_SECRET_ID = "AKIDsandbox00000000000000000000000000"  # noqa: S105
+DEFAULT_SECRET_KEY = "sandbox-secret-key-00000000000000"  # noqa: S105
+DEFAULT_SMS_SDK_APP_ID = "1400000000"
+DEFAULT_REGION = "ap-guangzhou"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_MAX_MESSAGES = 100_000
+
+
+class Sandbox:
+    """A local Tencent-Cloud-SMS-compatible API server.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
+
+        with Sandbox() as sandbox:
+            ...  # point a client at sandbox.url with sandbox.secret_id / sandbox.secret_key
+            assert sandbox.messages[0]["phone_number"] == "+8613800138000"
+
+    :param secret_id: the only SecretId accepted.
+    :param secret_key: its SecretKey.
+    :param host: the address to listen on; loopback by default.
+    :param port: the port; 0 picks a free one.
+    :param latency_ms: delay added to every API answer.
+    :param templates: the approved signatures and templates: a :class:`Registry`, its JSON document as a dict,
+        or the path of a JSON file; the default registry if None.
+    :param param_length_limit: the most characters a template parameter may have (12 for individual
+        accounts); None for no limit, as for enterprise accounts.
+    :param frequency_limits: per-number limits; True for the defaults, None/False for none.
+    :param sms_sdk_app_id: the only SMS application id accepted.
+    :param timezone: the zone of the marketing window (08:00-22:00), of "daily" and of statistics' hours.
+    :param max_messages: how many messages, receipts and request records are kept (oldest dropped first).
+    """
+
+    def __init__(
+        self,
+        *,
+        secret_id: str = DEFAULT_SECRET_ID,
+        secret_key: str = DEFAULT_SECRET_KEY,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: int = 0,
+        templates: Registry | dict[str, Any] | str | PathLike[str] | None = None,
+        param_length_limit: int | None = None,
+        frequency_limits: FrequencyLimits | bool | None = None,
+        sms_sdk_app_id: str = DEFAULT_SMS_SDK_APP_ID,
+        timezone: str = DEFAULT_TIMEZONE,
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+    ) -> None:
+        if latency_ms < 0 or max_messages < 1 or (param_length_limit is not None and param_length_limit < 1):
+            raise ValueError("latency_ms must be >= 0, max_messages and param_length_limit >= 1")
+        if isinstance(templates, Registry):
+            registry = templates
+        elif isinstance(templates, dict):
+            registry = Registry.from_json(templates)
+        elif templates is not None:
+            registry = Registry.load(templates)
+        else:
+            registry = Registry.default()
+        if frequency_limits is True:
+            frequency_limits = FrequencyLimits()
+        settings = Settings(
+            credentials=Credentials(secret_id, secret_key),
+            sms_sdk_app_id=sms_sdk_app_id,
+            registry=registry,
+            param_length_limit=param_length_limit,
+            frequency_limits=frequency_limits or None,
+            zone=ZoneInfo(timezone),
+            latency_ms=latency_ms,
+            max_messages=max_messages,
+        )
+        self._ctx = Context.create(settings)
+        self._address = (host, port)
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = self.url if self._server else "stopped"
+        return f"Sandbox({state}, secret_id={self.secret_id!r})"
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Listen and serve in a background thread; returns once requests are accepted."""
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        self._server = SandboxServer(self._address, Api(self._ctx))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="tencent-sms-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket and open connections."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        thread.join()
+        self._server = self._thread = None
+
+    def wait(self) -> None:
+        """Block until the sandbox is stopped (or the process interrupted)."""
+        while self._thread is not None and self._thread.is_alive():
+            # A timeout keeps the main thread responsive to Ctrl-C.
+            self._thread.join(0.5)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- where and how to connect -----------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._address[0]
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The endpoint, e.g. ``http://127.0.0.1:8080``; a wildcard bind is reached through loopback."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secret_id(self) -> str:
+        return self._ctx.settings.credentials.secret_id
+
+    @property
+    def secret_key(self) -> str:
+        return self._ctx.settings.credentials.secret_key
+
+    @property
+    def sms_sdk_app_id(self) -> str:
+        return self._ctx.settings.sms_sdk_app_id
+
+    @property
+    def sign_name(self) -> str | None:
+        """The first approved signature, the one the connection from :meth:`connection_json` uses."""
+        signatures = self._ctx.settings.registry.signatures
+        return signatures[0] if signatures else None
+
+    def connection_json(self) -> str:
+        """The value of ``AIRFLOW_CONN_TENCENT_SMS_DEFAULT`` that points the provider at this sandbox."""
+        extra: dict[str, str] = {"region": DEFAULT_REGION, "sms_sdk_app_id": self.sms_sdk_app_id}
+        if self.sign_name:
+            extra["sign_name"] = self.sign_name
+        return json.dumps(
+            {
+                "conn_type": "tencent_sms",
+                "login": self.secret_id,
+                "password": self.secret_key,
+                "host": self.url,
+                "extra": extra,
+            }
+        )
+
+    # --- what it received -------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[dict[str, object]]:
+        """The accepted messages, oldest first, as in ``GET /_sandbox/messages`` (a snapshot)."""
+        return [d.to_json() for d in self._ctx.store.messages()]
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """The API requests received, oldest first (a snapshot)."""
+        return self._ctx.store.requests()
+
+    def clear(self) -> None:
+        """Forget messages, delivery receipts, statistics, the request log and frequency history."""
+        self._ctx.clear()
+
+    # --- faults -----------------------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        recipient_code: str | None = None,
+        phone_numbers: Iterable[str] = (),
+        http_status: int | None = None,
+        body: str | None = None,
+        process: bool = False,
+        latency_ms: int = 0,
+        drop_connection: bool = False,
+        action: str | None = "SendSms",
+        after: int = 0,
+        count: int | None = None,
+    ) -> Fault:
+        """Make matching requests fail; see :class:`Fault` for the options. Returns the fault with its id."""
+        if isinstance(phone_numbers, str):
+            raise ValueError("phone_numbers must be a collection of numbers, not one string")
+        fault = Fault(
+            code=code,
+            message=message,
+            recipient_code=recipient_code,
+            phone_numbers=frozenset(phone_numbers),
+            http_status=http_status,
+            body=body,
+            process=process,
+            latency_ms=latency_ms,
+            drop_connection=drop_connection,
+            action=action,
+            after=after,
+            count=count,
+        )
+        return self._ctx.faults.add(fault)
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The active faults (used-up ones are removed)."""
+        return self._ctx.faults.faults()
+
+    def clear_faults(self) -> None:
+        self._ctx.faults.clear()

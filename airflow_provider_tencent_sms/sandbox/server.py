@@ -1,0 +1,232 @@
+"""HTTP/1.1 plumbing: a threaded server that keeps idle keep-alive connections open, and the routes.
+
+``POST /`` is the Tencent Cloud API; ``/_sandbox/...`` is the sandbox's own control API and inbox page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply
+from .errors import ApiError
+from .faults import Fault
+from .pages import inbox_page
+
+log = logging.getLogger(__name__)
+
+#: Bodies over the limit are read and discarded up to this size, so that the client (still sending) gets
+#: the error answer instead of a reset connection; beyond it the connection is closed.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+_CHUNK = 64 * 1024
+_CONTROL_BODY_LIMIT = 1024 * 1024
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """One thread per connection. Idle connections stay open (no timeout) because clients reuse pooled
+    connections and would see spurious failures if the server closed them."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], api: Api) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.api = api
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, SandboxHandler)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Shut down open connections so that their threads, waiting for a next request, end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that go away mid-request are normal (timeouts, dropped-connection tests); anything else is a bug.
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "tencent-sms-sandbox"
+    sys_version = ""
+    # Headers and body go out in one write, and small answers must not wait for delayed ACKs.
+    disable_nagle_algorithm = True
+    server: SandboxServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s: " + format, self.address_string(), *args)
+
+    # --- routes -----------------------------------------------------------------------------------------
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/":
+            self._api()
+        elif path == "/_sandbox/faults":
+            self._add_fault()
+        else:
+            self._not_found()
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        api = self.server.api
+        if path in ("/_sandbox", "/_sandbox/"):
+            page = inbox_page(api.ctx.store.messages())
+            self._send(200, "text/html; charset=utf-8", page.encode())
+        elif path == "/_sandbox/messages":
+            self._send_json(200, [d.to_json() for d in api.ctx.store.messages()])
+        elif path == "/_sandbox/faults":
+            self._send_json(200, [f.to_json() for f in api.ctx.faults.faults()])
+        elif path == "/_sandbox/requests":
+            self._send_json(200, [vars(r) for r in api.ctx.store.requests()])
+        elif path == "/":
+            self._refuse("UnsupportedProtocol", "The API takes POST requests signed with TC3-HMAC-SHA256.")
+        else:
+            self._not_found()
+
+    def do_DELETE(self) -> None:
+        path = urlsplit(self.path).path
+        ctx = self.server.api.ctx
+        if path == "/_sandbox/messages":
+            ctx.clear()
+            self._send_json(200, {"cleared": "messages"})
+        elif path == "/_sandbox/faults":
+            ctx.faults.clear()
+            self._send_json(200, {"cleared": "faults"})
+        else:
+            self._not_found()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors (bad request line, unsupported method...) also get the API's error envelope."""
+        self.close_connection = True
+        error = ApiError("UnsupportedProtocol", message or HTTPStatus(code).phrase)
+        self._reply(self.server.api.refuse({}, error), status=code)
+
+    # --- the API --------------------------------------------------------------------------------------
+
+    def _api(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        body = self._read_body(MAX_BODY_BYTES, headers)
+        if body is not None:
+            self._reply(self.server.api.handle(headers, body))
+
+    def _read_body(self, limit: int, headers: dict[str, str]) -> bytes | None:
+        """The request body, or None after answering (too large, unreadable) or if the client went away."""
+        api = self.server.api
+        if "transfer-encoding" in headers:
+            self.close_connection = True
+            error = ApiError("UnsupportedProtocol", "Chunked bodies are not supported; send Content-Length.")
+            self._reply(api.refuse(headers, error))
+            return None
+        raw_length = headers.get("content-length", "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):
+            self.close_connection = True
+            self._reply(api.refuse(headers, ApiError("InvalidParameter", "Content-Length is not a number.")))
+            return None
+        length = int(raw_length)
+        if length > limit:
+            self._discard(length)
+            error = ApiError(
+                "RequestSizeLimitExceeded",
+                f"The request body has {length} bytes; at most {limit} are allowed.",
+            )
+            self._reply(api.refuse(headers, error))
+            return None
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True
+            return None
+        return body
+
+    def _discard(self, length: int) -> None:
+        if length > _DRAIN_LIMIT:
+            self.close_connection = True
+            return
+        remaining = length
+        while remaining > 0:
+            chunk = self.rfile.read(min(_CHUNK, remaining))
+            if not chunk:
+                self.close_connection = True
+                return
+            remaining -= len(chunk)
+
+    # --- control API ----------------------------------------------------------------------------------
+
+    def _add_fault(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        body = self._read_body(_CONTROL_BODY_LIMIT, headers)
+        if body is None:
+            return
+        try:
+            fault = self.server.api.ctx.faults.add(Fault.from_json(json.loads(body)))
+        except (ValueError, TypeError, RecursionError) as exc:
+            self._send_json(400, {"error": f"invalid fault: {exc}"})
+            return
+        self._send_json(201, fault.to_json())
+
+    # --- answers --------------------------------------------------------------------------------------
+
+    def _not_found(self) -> None:
+        self._refuse("ResourceNotFound", "Tencent Cloud API is served at POST /.", status=404)
+
+    def _refuse(self, code: str, message: str, status: int = 200) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self._reply(self.server.api.refuse(headers, ApiError(code, message)), status=status)
+
+    def _reply(self, reply: Reply, status: int | None = None) -> None:
+        if reply.drop:
+            self.close_connection = True
+            return
+        self._send(status or reply.status, reply.content_type, reply.body)
+
+    def _send_json(self, status: int, document: object) -> None:
+        self._send(status, JSON_TYPE, json.dumps(document, ensure_ascii=False).encode())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        head = (
+            f"HTTP/1.1 {status} {phrase}\r\n"
+            f"Server: {self.server_version}\r\n"
+            f"Date: {self.date_time_string()}\r\n"
+            f"Content-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n"
+        )
+        if self.close_connection:
+            head += "Connection: close\r\n"
+        try:
+            self.wfile.write(head.encode("latin-1") + b"\r\n" + body)
+        except OSError:
+            # The client gave up (e.g. its read timeout passed during injected latency).
+            self.close_connection = True
