@@ -1,0 +1,159 @@
+"""The ``tencent-sms-sandbox`` command: banner, flags, shutdown, and no Airflow import."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from .client import MAINLAND, Endpoint, call, common_client, send_params
+
+SCRIPT = Path(sys.executable).parent / "tencent-sms-sandbox"
+
+
+class Running:
+    """A sandbox process and what its banner said."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [str(SCRIPT), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.banner: list[str] = []
+        for line in self.process.stdout:
+            self.banner.append(line.rstrip("\n"))
+            if "AIRFLOW_CONN_TENCENT_SMS_DEFAULT=" in line:
+                break
+        match = re.search(r"listening on (http://\S+)", self.banner[0])
+        assert match, self.banner
+        self.url = match.group(1)
+        self.connection = json.loads(shlex.split(self.banner[-1].split("=", 1)[1])[0])
+
+    def endpoint(self, secret_key: str | None = None) -> Endpoint:
+        return Endpoint(self.url, self.connection["login"], secret_key or self.connection["password"])
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=10)
+        return self.process.returncode, stderr
+
+
+@pytest.fixture
+def run() -> Iterator[type[Running]]:
+    started: list[Running] = []
+
+    class Tracked(Running):
+        def __init__(self, *args: str) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    yield Tracked
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+
+
+def test_banner_sends_and_sigterm(run: type[Running]) -> None:
+    running = run()
+    text = "\n".join(running.banner)
+    assert running.url.startswith("http://127.0.0.1:")
+    assert "SecretKey:    sandbox-secret-key-00000000000000" in text
+    assert running.connection == {
+        "conn_type": "tencent_sms",
+        "login": "AKIDsandbox00000000000000000000000000",
+        "password": "sandbox-secret-key-00000000000000",
+        "host": running.url,
+        "extra": {"region": "ap-guangzhou", "sms_sdk_app_id": "1400000000", "sign_name": "Airflow"},
+    }
+    answer = call(common_client(running.endpoint()), "SendSms", send_params())
+    assert answer["SendStatusSet"][0]["Code"] == "Ok"
+    code, log = running.stop()
+    assert code == 0
+    assert "SendSms 2021-01-11 Ok (1 numbers)" in log
+
+
+def test_flags(run: type[Running], tmp_path: Path) -> None:
+    templates = tmp_path / "templates.json"
+    templates.write_text(
+        json.dumps(
+            {
+                "signatures": ["Ops"],
+                "templates": {"42": {"type": "notification", "content": "Job {1} failed"}},
+            }
+        )
+    )
+    running = run(
+        "--templates",
+        str(templates),
+        "--param-length-limit",
+        "--frequency-limits",
+        "--secret-key",
+        "my-own-key",
+        "--quiet",
+    )
+    text = "\n".join(running.banner)
+    assert "my-own-key" not in text
+    assert running.connection["password"] == "<your --secret-key>"
+    assert running.connection["extra"]["sign_name"] == "Ops"
+    running.connection["password"] = "my-own-key"
+    client = common_client(running.endpoint())
+    first = call(client, "SendSms", send_params(template_id="42", params=["nightly"], sign_name="Ops"))
+    assert first["SendStatusSet"][0]["Code"] == "Ok"
+    again = call(client, "SendSms", send_params(template_id="42", params=["nightly"], sign_name="Ops"))
+    assert again["SendStatusSet"][0]["Code"] == "LimitExceeded.PhoneNumberThirtySecondLimit"
+    with pytest.raises(TencentCloudSDKException, match="TemplateParameterLengthLimit"):
+        client.call_json(
+            "SendSms", send_params([MAINLAND], template_id="42", params=["x" * 13], sign_name="Ops")
+        )
+    code, log = running.stop()
+    assert code == 0
+    assert log == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--templates", "/nonexistent.json"], "cannot read templates file"),
+        (["--timezone", "Mars/Olympus"], "unknown time zone"),
+        (["--latency-ms", "-5"], "latency_ms"),
+    ],
+)
+def test_bad_options_exit_with_a_message(args: list[str], message: str) -> None:
+    result = subprocess.run([str(SCRIPT), "--port", "0", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_running_the_module_does_not_import_airflow() -> None:
+    probe = (
+        "import sys\n"
+        "from airflow_provider_tencent_sms.sandbox.__main__ import main\n"
+        "from airflow_provider_tencent_sms.sandbox import Sandbox\n"
+        "with Sandbox():\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "[]"
+    help_text = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_tencent_sms.sandbox", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert "--latency-ms" in help_text
