@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             frequency_limits=FrequencyLimits() if args.frequency_limits else None,
             sms_sdk_app_id=args.sms_sdk_app_id,
             timezone=args.timezone,
+            log_requests=not args.quiet,
         )
         sandbox.start()
     except (ValueError, OSError) as exc:

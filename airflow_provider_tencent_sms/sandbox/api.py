@@ -141,7 +141,7 @@ class Api:
 
     def _log(self, record: RequestRecord) -> None:
         self.ctx.store.log(record)
-        if log.isEnabledFor(logging.INFO):
+        if self.ctx.settings.log_requests:
             log.info(
                 "%s %s %s (%d numbers) %s",
                 record.action or "-",

@@ -29,6 +29,8 @@ class Settings:
     #: Added to every API answer.
     latency_ms: int
     max_messages: int
+    #: Log one line per API request (the command line does; in tests it would only be noise).
+    log_requests: bool = False
     #: Reported as the CreateTime of templates and signatures.
     created_at: int = field(default_factory=lambda: int(time.time()))
 

@@ -50,6 +50,7 @@ class Sandbox:
     :param sms_sdk_app_id: the only SMS application id accepted.
     :param timezone: the zone of the marketing window (08:00-22:00), of "daily" and of statistics' hours.
     :param max_messages: how many messages, receipts and request records are kept (oldest dropped first).
+    :param log_requests: log one line per API request (action, version, outcome) at INFO level.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class Sandbox:
         sms_sdk_app_id: str = DEFAULT_SMS_SDK_APP_ID,
         timezone: str = DEFAULT_TIMEZONE,
         max_messages: int = DEFAULT_MAX_MESSAGES,
+        log_requests: bool = False,
     ) -> None:
         if latency_ms < 0 or max_messages < 1 or (param_length_limit is not None and param_length_limit < 1):
             raise ValueError("latency_ms must be >= 0, max_messages and param_length_limit >= 1")
@@ -88,6 +90,7 @@ class Sandbox:
             zone=_zone(timezone),
             latency_ms=latency_ms,
             max_messages=max_messages,
+            log_requests=log_requests,
         )
         self._ctx = Context.create(settings)
         self._address = (host, port)
