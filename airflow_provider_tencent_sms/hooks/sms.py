@@ -17,6 +17,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from .. import __version__
 from ..connection import CONNECT_TIMEOUT, ConnectionConfig, parse_connection
 from ..exceptions import (
+    InvalidConnectionError,
     OutcomeUnknownError,
     RequestNotSentError,
     TencentSmsApiError,
@@ -333,11 +334,13 @@ class TencentSmsHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the credentials with one signed, read-only call (DescribePhoneNumberInfo); sends nothing."""
         try:
+            config = self.config
+        except InvalidConnectionError as exc:
+            return False, str(exc)
+        try:
             self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version="2021-01-11")
         except TencentSmsApiError as exc:
             return False, f"Tencent Cloud refused the credentials: {exc}"
         except TencentSmsError as exc:
-            return False, f"Could not reach {self.config.endpoint}: {exc}"
-        except ValueError as exc:
-            return False, str(exc)
-        return True, f"Connected to {self.config.endpoint} as SecretId {self.config.secret_id}"
+            return False, f"Could not reach {config.endpoint}: {exc}"
+        return True, f"Connected to {config.endpoint} as SecretId {config.secret_id}"

@@ -34,6 +34,8 @@ MAX_LISTED_FAILURES = 100
 _SKEW_GRACE = timedelta(minutes=10)
 _SKEW_RETRY = timedelta(seconds=60)
 _VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
+#: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
+TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
 
 
 class SendSmsOperator(BaseOperator):
@@ -225,15 +227,15 @@ class SendSmsOperator(BaseOperator):
                 f"message; the other {summary['pending']} were not sent. No retry can fix this: correct the "
                 "cause and clear the task (recipients already sent to are skipped)."
             )
-        if result.stopped_at_deadline or ledger.has_window_waiters:
-            # Non-marketing sends can be refused as marketing too (a marketing template): same window.
-            waiting_for = window or SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
-            reason = (
-                "the marketing window closes soon"
-                if result.stopped_at_deadline
-                else "Tencent refused the send as outside the marketing window"
+        now = datetime.now(timezone.utc)
+        if result.stopped_at_deadline and window is not None:
+            self._defer_until(window.next_opening(window.closing(now)), window, "the marketing window closes soon")
+        if ledger.has_window_waiters:
+            self._defer_until(
+                self._tencent_resume_time(now),
+                TENCENT_WINDOW,
+                f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours",
             )
-            self._defer_until(self._resume_time(waiting_for, datetime.now(timezone.utc)), waiting_for, reason)
         if result.transient_error is not None:
             raise AirflowException(
                 f"{result.not_sent} recipients were not sent because of a transient error "
@@ -257,13 +259,15 @@ class SendSmsOperator(BaseOperator):
         return summary
 
     @staticmethod
-    def _resume_time(window: SendWindow, now: datetime) -> datetime:
-        if not window.is_open(now):
-            return window.next_opening(now)
-        if now - window.opening(now) < _SKEW_GRACE:
+    def _tencent_resume_time(now: datetime) -> datetime:
+        """When to try again after Tencent refused a send as outside its marketing hours."""
+        if not TENCENT_WINDOW.is_open(now):
+            return TENCENT_WINDOW.next_opening(now)
+        if now - TENCENT_WINDOW.opening(now) < _SKEW_GRACE:
             # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
             return now + _SKEW_RETRY
-        return window.next_opening(window.closing(now))
+        # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
+        return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
 
     def _defer_until(self, moment: datetime, window: SendWindow | None, reason: str) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
