@@ -47,6 +47,9 @@ class Reply:
     drop: bool = False
 
 
+_DROPPED = Reply(0, "", b"", drop=True)
+
+
 def envelope(request_id: str, response: Mapping[str, object]) -> Reply:
     body = '{"Response":' + dumps_object({**response, "RequestId": request_id}) + "}"
     return Reply(200, JSON_TYPE, body.encode())
@@ -134,7 +137,7 @@ class Api:
         else:
             result = _QUERIES[action](self.ctx, version, checked)
         if fault is not None and fault.drop_connection:
-            return Reply(0, "", b"", drop=True), "ConnectionDropped"
+            return _DROPPED, "ConnectionDropped"
         if fault is not None and fault.http_status:
             return _http_fault(fault.http_status, fault.error_body())
         return envelope(request_id, result), "Ok"

@@ -9,13 +9,15 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
+import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply
+from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply, error_envelope
 from .errors import ApiError
 from .faults import Fault
 from .pages import inbox_page
@@ -61,7 +63,10 @@ class SandboxServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that go away mid-request are normal (timeouts, dropped-connection tests); anything else is a bug.
-        log.debug("connection from %s failed", client_address, exc_info=True)
+        if isinstance(sys.exc_info()[1], OSError):
+            log.debug("connection from %s failed", client_address, exc_info=True)
+        else:
+            log.error("the sandbox failed on a request from %s", client_address, exc_info=True)
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
@@ -97,6 +102,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._not_found()
 
     def do_GET(self) -> None:
+        self._refuse_body()
         path = urlsplit(self.path).path
         api = self.server.api
         if path in ("/_sandbox", "/_sandbox/"):
@@ -114,6 +120,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._not_found()
 
     def do_DELETE(self) -> None:
+        self._refuse_body()
         path = urlsplit(self.path).path
         ctx = self.server.api.ctx
         if path == "/_sandbox/messages":
@@ -179,6 +186,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 return
             remaining -= len(chunk)
 
+    def _refuse_body(self) -> None:
+        # GET and DELETE bodies are not read; the connection cannot be reused past one.
+        if (
+            self.headers.get("Content-Length", "0").strip() not in ("", "0")
+            or "Transfer-Encoding" in self.headers
+        ):
+            self.close_connection = True
+
     # --- control API ----------------------------------------------------------------------------------
 
     def _add_fault(self) -> None:
@@ -196,11 +211,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # --- answers --------------------------------------------------------------------------------------
 
     def _not_found(self) -> None:
-        self._refuse("ResourceNotFound", "Tencent Cloud API is served at POST /.", status=404)
+        # Not an API request, so not in the request log.
+        error = ApiError("ResourceNotFound", "Tencent Cloud API is served at POST /.")
+        self._reply(error_envelope(str(uuid.uuid4()), error), status=404)
 
-    def _refuse(self, code: str, message: str, status: int = 200) -> None:
+    def _refuse(self, code: str, message: str) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self._reply(self.server.api.refuse(headers, ApiError(code, message)), status=status)
+        self._reply(self.server.api.refuse(headers, ApiError(code, message)))
 
     def _reply(self, reply: Reply, status: int | None = None) -> None:
         if reply.drop:
