@@ -36,12 +36,17 @@ class FrequencyTracker:
         self._zone = zone
         self._lock = threading.Lock()
         self._sent: dict[str, list[tuple[float, str]]] = {}
+        self._day_start = 0.0
 
     def admit(self, numbers: Sequence[str], text: str, now: float) -> list[str | None]:
         """For each number: None if it may get ``text`` now (and count it as sent), else the limit's code."""
         local = datetime.fromtimestamp(now, self._zone)
         day_start = now - (local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6)
         with self._lock:
+            if day_start > self._day_start:
+                # Once a day, forget numbers not sent to for a day, so that memory follows one day's traffic.
+                self._day_start = day_start
+                self._sent = {n: h for n, h in self._sent.items() if h and h[-1][0] > now - _DAY}
             return [self._admit_one(number, text, now, day_start) for number in numbers]
 
     def _admit_one(self, number: str, text: str, now: float, day_start: float) -> str | None:
