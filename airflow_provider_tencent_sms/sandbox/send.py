@@ -11,7 +11,7 @@ from . import phones, rules
 from .context import SERIAL_PREFIX, Context
 from .params import Params
 from .raw_json import RawJson
-from .store import Batch, Delivery
+from .store import Batch
 
 _LIMIT_MESSAGES = {
     "LimitExceeded.PhoneNumberThirtySecondLimit": "This number got a message less than 30 seconds ago.",
@@ -21,7 +21,14 @@ _LIMIT_MESSAGES = {
 }
 
 
-def _failure(number: str, iso_code: str, code: str, message: str, session_context: str) -> str:
+def _failure(
+    number: str, iso_code: str | None, session_context: str, refused: Mapping[str, tuple[str, str]]
+) -> str:
+    if iso_code is None:
+        code = "InvalidParameterValue.IncorrectPhoneNumber"
+        message = f"{number!r} is not a mobile number in E.164 format (+[country code][number])."
+    else:
+        code, message = refused[number]
     status = {
         "SerialNo": "",
         "PhoneNumber": number,
@@ -29,7 +36,7 @@ def _failure(number: str, iso_code: str, code: str, message: str, session_contex
         "SessionContext": session_context,
         "Code": code,
         "Message": message,
-        "IsoCode": iso_code,
+        "IsoCode": iso_code or phones.UNKNOWN_ISO_CODE,
     }
     return json.dumps(status, ensure_ascii=False)
 
@@ -60,6 +67,20 @@ def send_sms(
     text = rules.message_text(sign_name, template.render(template_params))
     fee = rules.fee(text)
     session_context = params.string("session_context")
+    refused = dict(recipient_codes)
+    if ctx.tracker is not None:
+        candidates = [n for n, iso in zip(numbers, iso_codes, strict=True) if iso and n not in refused]
+        for candidate, code in zip(candidates, ctx.tracker.admit(candidates, text, now), strict=True):
+            if code is not None:
+                refused[candidate] = (code, _LIMIT_MESSAGES[code])
+    everyone = not refused and None not in iso_codes
+    accepted = [
+        (number, iso_code)
+        for number, iso_code in zip(numbers, iso_codes, strict=True)
+        if iso_code is not None and number not in refused
+    ]
+    sent_numbers, sent_iso_codes = zip(*accepted, strict=True) if accepted else ((), ())
+    first_serial = ctx.serials.reserve(len(accepted))
     batch = Batch(
         request_id=request_id,
         api_version=version,
@@ -73,44 +94,34 @@ def send_sms(
         extend_code=params.optional_string("extend_code"),
         sender_id=params.optional_string("sender_id"),
         timestamp=now,
+        phone_numbers=sent_numbers,
+        iso_codes=sent_iso_codes,
+        serial_nos=tuple([f"{SERIAL_PREFIX}{n}" for n in range(first_serial, first_serial + len(accepted))]),
     )
-    refused = dict(recipient_codes)
-    if ctx.tracker is not None:
-        candidates = [n for n, iso in zip(numbers, iso_codes, strict=True) if iso and n not in refused]
-        for candidate, code in zip(candidates, ctx.tracker.admit(candidates, text, now), strict=True):
-            if code is not None:
-                refused[candidate] = (code, _LIMIT_MESSAGES[code])
+    hour = datetime.fromtimestamp(now, settings.zone).strftime("%Y%m%d%H")
+    ctx.store.add(batch, attempted=len(numbers), hour=hour)
 
     # Up to 200 entries per request, hundreds of requests per second: accepted entries are written as JSON
     # directly (their values are digits, letters and an E.164 number, the context escaped once), which is
     # several times faster than json.dumps on a dict per entry.
-    accepted_tail = (
+    tail = (
         f'","Fee":{fee},"SessionContext":{json.dumps(session_context, ensure_ascii=False)},'
         '"Code":"Ok","Message":"send success","IsoCode":"'
     )
-    serial = ctx.serials.reserve(len(numbers))
-    statuses: list[str] = []
-    deliveries: list[Delivery] = []
-    for raw, iso_code in zip(numbers, iso_codes, strict=True):
-        if iso_code is None:
-            message = f"{raw!r} is not a mobile number in E.164 format (+[country code][number])."
-            statuses.append(
-                _failure(
-                    raw,
-                    phones.UNKNOWN_ISO_CODE,
-                    "InvalidParameterValue.IncorrectPhoneNumber",
-                    message,
-                    session_context,
-                )
-            )
-        elif refused and raw in refused:
-            code, message = refused[raw]
-            statuses.append(_failure(raw, iso_code, code, message, session_context))
-        else:
-            serial_no = f"{SERIAL_PREFIX}{serial}"
-            serial += 1
-            deliveries.append(Delivery(batch, raw, iso_code, serial_no))
-            statuses.append(f'{{"SerialNo":"{serial_no}","PhoneNumber":"{raw}{accepted_tail}{iso_code}"}}')
-    hour = datetime.fromtimestamp(now, settings.zone).strftime("%Y%m%d%H")
-    ctx.store.add(deliveries, attempted=len(numbers), fees=fee * len(deliveries), hour=hour)
+    sent = [
+        f'{{"SerialNo":"{serial_no}","PhoneNumber":"{number}{tail}{iso_code}"}}'
+        for number, iso_code, serial_no in zip(
+            batch.phone_numbers, batch.iso_codes, batch.serial_nos, strict=True
+        )
+    ]
+    if everyone:
+        statuses = sent
+    else:
+        next_sent = iter(sent).__next__
+        statuses = [
+            _failure(number, iso_code, session_context, refused)
+            if iso_code is None or number in refused
+            else next_sent()
+            for number, iso_code in zip(numbers, iso_codes, strict=True)
+        ]
     return {"SendStatusSet": RawJson("[" + ",".join(statuses) + "]")}

@@ -1,13 +1,16 @@
 """What the sandbox remembers: accepted messages (the inbox), delivery receipts, statistics, a request log.
 
-Everything is bounded by ``max_messages`` (oldest dropped first) so that a long benchmark cannot exhaust memory.
+Messages are kept as one :class:`Batch` per request and expanded into :class:`Delivery` views when read:
+under load a request carries 200 numbers hundreds of times a second, and reads are rare.
+Everything is bounded by ``max_messages`` (oldest requests dropped first) so that a long benchmark cannot
+exhaust memory.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -15,7 +18,7 @@ from typing import NamedTuple
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """What the recipients of one accepted SendSms request share."""
+    """One accepted SendSms request: what its recipients share, and the numbers that were sent to."""
 
     request_id: str
     api_version: str
@@ -29,15 +32,32 @@ class Batch:
     extend_code: str | None
     sender_id: str | None
     timestamp: float
+    #: The accepted numbers, with their IsoCode and SerialNo, in request order.
+    phone_numbers: tuple[str, ...]
+    iso_codes: tuple[str, ...]
+    serial_nos: tuple[str, ...]
+
+    def deliveries(self, start: int = 0, stop: int | None = None) -> Iterator[Delivery]:
+        return (Delivery(self, i) for i in range(start, len(self.phone_numbers) if stop is None else stop))
 
 
 class Delivery(NamedTuple):
-    """One message accepted for one number (a NamedTuple: up to 200 are made per request)."""
+    """One message accepted for one number: a view of its batch."""
 
     batch: Batch
-    phone_number: str
-    iso_code: str
-    serial_no: str
+    position: int
+
+    @property
+    def phone_number(self) -> str:
+        return self.batch.phone_numbers[self.position]
+
+    @property
+    def iso_code(self) -> str:
+        return self.batch.iso_codes[self.position]
+
+    @property
+    def serial_no(self) -> str:
+        return self.batch.serial_nos[self.position]
 
     def to_json(self) -> dict[str, object]:
         batch = self.batch
@@ -85,27 +105,64 @@ class _Counts:
     fees: int = 0
 
 
+class _BatchQueue:
+    """Batches holding at most about ``limit`` messages, with a read position in the first one."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.batches: deque[Batch] = deque()
+        self.offset = 0
+        self.count = 0
+
+    def append(self, batch: Batch) -> None:
+        self.batches.append(batch)
+        self.count += len(batch.phone_numbers)
+        # Whole batches are dropped; the newest one always stays, however large.
+        while self.count > self.limit and len(self.batches) > 1:
+            self.count -= len(self.batches.popleft().phone_numbers) - self.offset
+            self.offset = 0
+
+    def take(self, limit: int) -> list[Delivery]:
+        taken: list[Delivery] = []
+        while len(taken) < limit and self.batches:
+            first = self.batches[0]
+            stop = min(len(first.phone_numbers), self.offset + limit - len(taken))
+            taken.extend(first.deliveries(self.offset, stop))
+            self.count -= stop - self.offset
+            self.offset = stop
+            if stop == len(first.phone_numbers):
+                self.batches.popleft()
+                self.offset = 0
+        return taken
+
+    def clear(self) -> None:
+        self.batches.clear()
+        self.offset = self.count = 0
+
+
 class Store:
     """Thread-safe; readers get snapshots."""
 
     def __init__(self, max_messages: int) -> None:
         self._lock = threading.Lock()
-        self._messages: deque[Delivery] = deque(maxlen=max_messages)
-        self._receipts: deque[Delivery] = deque(maxlen=max_messages)
+        self._messages = _BatchQueue(max_messages)
+        self._receipts = _BatchQueue(max_messages)
         self._requests: deque[RequestRecord] = deque(maxlen=max_messages)
         self._hours: dict[str, _Counts] = {}
 
-    def add(self, deliveries: list[Delivery], attempted: int, fees: int, hour: str) -> None:
-        """Record an accepted SendSms: its deliveries; ``attempted`` numbers and ``fees`` for ``hour``'s statistics."""
+    def add(self, batch: Batch, attempted: int, hour: str) -> None:
+        """Record an accepted SendSms; ``attempted`` numbers count in ``hour``'s statistics."""
+        sent = len(batch.phone_numbers)
         with self._lock:
-            self._messages.extend(deliveries)
-            self._receipts.extend(deliveries)
+            if sent:
+                self._messages.append(batch)
+                self._receipts.append(batch)
             counts = self._hours.get(hour)
             if counts is None:
                 counts = self._hours[hour] = _Counts()
             counts.requests += attempted
-            counts.successes += len(deliveries)
-            counts.fees += fees
+            counts.successes += sent
+            counts.fees += sent * batch.fee
 
     def log(self, record: RequestRecord) -> None:
         with self._lock:
@@ -113,7 +170,8 @@ class Store:
 
     def messages(self) -> list[Delivery]:
         with self._lock:
-            return list(self._messages)
+            batches = list(self._messages.batches)
+        return [delivery for batch in batches for delivery in batch.deliveries()]
 
     def requests(self) -> list[RequestRecord]:
         with self._lock:
@@ -122,18 +180,17 @@ class Store:
     def pull_receipts(self, limit: int) -> list[Delivery]:
         """Take up to ``limit`` delivery receipts off the queue: each is returned once, like Tencent's."""
         with self._lock:
-            count = min(limit, len(self._receipts))
-            return [self._receipts.popleft() for _ in range(count)]
+            return self._receipts.take(limit)
 
-    def history(self, number: str, begin: float, end: float | None) -> Iterable[Delivery]:
+    def history(self, number: str, begin: float, end: float | None) -> Iterator[Delivery]:
         with self._lock:
-            messages = list(self._messages)
+            batches = list(self._messages.batches)
         return (
-            d
-            for d in messages
-            if d.phone_number == number
-            and begin <= d.batch.timestamp
-            and (end is None or d.batch.timestamp <= end)
+            delivery
+            for batch in batches
+            if begin <= batch.timestamp and (end is None or batch.timestamp <= end)
+            for delivery in batch.deliveries()
+            if delivery.phone_number == number
         )
 
     def statistics(self, first_hour: str, last_hour: str) -> tuple[int, int, int]:
