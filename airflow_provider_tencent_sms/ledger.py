@@ -15,6 +15,7 @@ from typing import Any
 from .error_codes import Disposition, classify
 
 LEDGER_VERSION = 1
+MAX_DEFERRALS_KEPT = 20
 
 
 class LedgerMismatchError(Exception):
@@ -63,6 +64,8 @@ class Ledger:
     sent: int = 0
     fee: int = 0
     requests: int = 0
+    #: (UTC ISO moment, reason) of each wait, newest last: shown in the task's result.
+    deferrals: list[tuple[str, str]] = field(default_factory=list)
 
     # -- persistence -----------------------------------------------------------------------------------
 
@@ -97,6 +100,7 @@ class Ledger:
             sent=int(raw.get("sent", 0)),
             fee=int(raw.get("fee", 0)),
             requests=int(raw.get("requests", 0)),
+            deferrals=[(str(u), str(r)) for u, r in raw.get("deferrals", [])],
         )
         return ledger
 
@@ -135,6 +139,7 @@ class Ledger:
             "sent": self.sent,
             "fee": self.fee,
             "requests": self.requests,
+            "deferrals": [list(d) for d in self.deferrals],
         }
 
     # -- what is left to do ----------------------------------------------------------------------------
@@ -278,6 +283,9 @@ class Ledger:
     def release(self, unit: SendUnit) -> None:
         """A unit was certainly not sent (refused before processing, or never started): forget it."""
         self._unstart(unit)
+
+    def note_deferral(self, until: str, reason: str) -> None:
+        self.deferrals = [*self.deferrals, (until, reason)][-MAX_DEFERRALS_KEPT:]
 
     # -- summaries -------------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -36,6 +37,13 @@ _SKEW_RETRY = timedelta(seconds=60)
 _VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
 #: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
 TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
+
+
+@dataclass(frozen=True)
+class Deferral:
+    moment: datetime
+    window: SendWindow | None
+    reason: str
 
 
 class SendSmsOperator(BaseOperator):
@@ -197,7 +205,11 @@ class SendSmsOperator(BaseOperator):
 
         now = datetime.now(timezone.utc)
         if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
-            self._defer_until(window.next_opening(now), window, "the marketing window is closed")
+            self._defer(
+                Deferral(window.next_opening(now), window, "the marketing window is closed"),
+                ledger,
+                checkpoint,
+            )
         units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
         if window is None or window.is_open(now):
             units += ledger.window_units()
@@ -206,32 +218,42 @@ class SendSmsOperator(BaseOperator):
             deadline = (window.closing(now) - self.send_window_margin).timestamp()
         result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
         checkpoint()
-        return self._conclude(result, ledger, batches, audience, window)
+        summary = self._summary(ledger, batches, audience)
+        deferral = self._next_wait(result, ledger, summary, window)
+        if deferral is not None:
+            self._defer(deferral, ledger, checkpoint)
+        self.log.info(
+            "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
+            summary["sent"],
+            summary["failed"],
+            summary["unknown"],
+            summary["fee"],
+            summary["requests"],
+        )
+        if summary["failed"] + summary["unknown"] and not self.allow_partial_failure:
+            raise AirflowFailException(self._failure_message(summary))
+        return summary
 
     def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
         return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
 
-    def _conclude(
-        self,
-        result: DispatchResult,
-        ledger: Ledger,
-        batches: list[Batch],
-        audience: Audience,
-        window: SendWindow | None,
-    ) -> dict[str, Any]:
-        summary = self._summary(ledger, batches, audience)
+    def _next_wait(
+        self, result: DispatchResult, ledger: Ledger, summary: dict[str, Any], window: SendWindow | None
+    ) -> Deferral | None:
+        """After a round of sending: fail, wait (and for what), or ``None`` when all is settled."""
         if result.terminal_error is not None:
-            error = result.terminal_error
             raise AirflowFailException(
-                f"Tencent Cloud refused the request: {error}. {summary['sent']} recipients had their "
-                f"message; the other {summary['pending']} were not sent. No retry can fix this: correct the "
-                "cause and clear the task (recipients already sent to are skipped)."
+                f"Tencent Cloud refused the request: {result.terminal_error}. {summary['sent']} recipients had "
+                f"their message; the other {summary['pending']} were not sent. No retry can fix this: correct "
+                "the cause and clear the task (recipients already sent to are skipped)."
             )
         now = datetime.now(timezone.utc)
         if result.stopped_at_deadline and window is not None:
-            self._defer_until(window.next_opening(window.closing(now)), window, "the marketing window closes soon")
+            return Deferral(
+                window.next_opening(window.closing(now)), window, "the marketing window closes soon"
+            )
         if ledger.has_window_waiters:
-            self._defer_until(
+            return Deferral(
                 self._tencent_resume_time(now),
                 TENCENT_WINDOW,
                 f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours",
@@ -244,19 +266,8 @@ class SendSmsOperator(BaseOperator):
             )
         if ledger.has_retries:
             moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
-            self._defer_until(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
-        self.log.info(
-            "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
-            summary["sent"],
-            summary["failed"],
-            summary["unknown"],
-            summary["fee"],
-            summary["requests"],
-        )
-        problems = summary["failed"] + summary["unknown"]
-        if problems and not self.allow_partial_failure:
-            raise AirflowFailException(self._failure_message(summary))
-        return summary
+            return Deferral(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
+        return None
 
     @staticmethod
     def _tencent_resume_time(now: datetime) -> datetime:
@@ -269,14 +280,15 @@ class SendSmsOperator(BaseOperator):
         # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
         return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
 
-    def _defer_until(self, moment: datetime, window: SendWindow | None, reason: str) -> NoReturn:
+    def _defer(self, deferral: Deferral, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
-        where = (
-            window.describe(moment) if window else f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
-        )
-        self.log.info("Deferring: %s; sending resumes at %s", reason, where)
-        self.defer(trigger=DateTimeTrigger(moment.astimezone(timezone.utc)), method_name="resume")
+        moment = deferral.moment.astimezone(timezone.utc)
+        ledger.note_deferral(moment.isoformat(), deferral.reason)
+        checkpoint()
+        where = deferral.window.describe(moment) if deferral.window else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+        self.log.info("Deferring: %s; sending resumes at %s", deferral.reason, where)
+        self.defer(trigger=DateTimeTrigger(moment), method_name="resume")
 
     # -- inputs ----------------------------------------------------------------------------------------
 
@@ -408,6 +420,7 @@ class SendSmsOperator(BaseOperator):
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),
+            "deferrals": [{"until": until, "reason": reason} for until, reason in ledger.deferrals],
         }
 
     @staticmethod

@@ -169,3 +169,12 @@ with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catch
             template_params=["ETL", "done"],
             on_invalid_number=policy,
         )
+
+with _register(DAG("sms_marketing", schedule=None, start_date=START, catchup=False)):
+    SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(3),
+        template_id="1003",
+        template_params=["Sale"],
+        sms_type="marketing",
+    )
