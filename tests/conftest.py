@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 _HOME = Path(tempfile.mkdtemp(prefix="tencent-sms-airflow-home-"))
-TEST_DAGS = Path(__file__).parent / "dags"
+REPO = Path(__file__).resolve().parent.parent
+#: The tests' dags_folder: links to the scenario DAGs and to the example DAGs users see in dags/.
+TEST_DAGS = _HOME / "dags"
+TEST_DAGS.mkdir()
+for _dag_file in [*(REPO / "tests" / "dags").glob("*.py"), *(REPO / "dags").glob("*.py")]:
+    (TEST_DAGS / _dag_file.name).symlink_to(_dag_file)
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TEST_DAGS)

@@ -30,7 +30,9 @@ def attempts(sandbox, number: str) -> int:
     return sum(1 for r in sandbox.requests if r.action == "SendSms" and number in r.phone_numbers)
 
 
-@pytest.mark.parametrize(("dag_id", "version"), [("sms_from_xcom", "2021-01-11"), ("sms_from_xcom_2019", "2019-07-11")])
+@pytest.mark.parametrize(
+    ("dag_id", "version"), [("sms_from_xcom", "2021-01-11"), ("sms_from_xcom_2019", "2019-07-11")]
+)
 def test_recipients_and_params_from_xcom(sandbox, dag_id, version):
     outcome = run_dag(SCENARIOS, dag_id)["send"]
     assert outcome.state == "success"
