@@ -7,8 +7,6 @@ from html import escape
 
 from .store import Delivery
 
-MAX_ROWS = 500
-
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; width: 100%; }
@@ -19,11 +17,10 @@ td.text { white-space: pre-wrap; max-width: 40em; }
 """
 
 
-def inbox_page(deliveries: Sequence[Delivery]) -> str:
-    """The newest ``MAX_ROWS`` messages, newest first; every value is escaped."""
-    newest = list(reversed(deliveries[-MAX_ROWS:]))
+def inbox_page(newest: Sequence[Delivery], total: int) -> str:
+    """A page of the ``newest`` messages (newest first) out of ``total``; every value is escaped."""
     rows = "".join(_row(d) for d in newest)
-    shown = f"{len(newest)} of {len(deliveries)}" if len(deliveries) > len(newest) else str(len(deliveries))
+    shown = f"{len(newest)} of {total}" if total > len(newest) else str(total)
     body = (
         f"<table><thead><tr><th>Received (UTC)</th><th>To</th><th>Message</th><th>Template</th>"
         f"<th>Fee</th><th>SerialNo</th></tr></thead><tbody>{rows}</tbody></table>"

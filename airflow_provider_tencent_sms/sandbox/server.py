@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
 _CONTROL_BODY_LIMIT = 1024 * 1024
+INBOX_PAGE_ROWS = 500
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -106,7 +107,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         api = self.server.api
         if path in ("/_sandbox", "/_sandbox/"):
-            page = inbox_page(api.ctx.store.messages())
+            page = inbox_page(*api.ctx.store.newest(INBOX_PAGE_ROWS))
             self._send(200, "text/html; charset=utf-8", page.encode())
         elif path == "/_sandbox/messages":
             self._send_json(200, [d.to_json() for d in api.ctx.store.messages()])

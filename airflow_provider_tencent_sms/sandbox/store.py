@@ -173,6 +173,17 @@ class Store:
             batches = list(self._messages.batches)
         return [delivery for batch in batches for delivery in batch.deliveries()]
 
+    def newest(self, limit: int) -> tuple[list[Delivery], int]:
+        """Up to ``limit`` messages, newest first, and how many are kept in all."""
+        with self._lock:
+            batches, total = list(self._messages.batches), self._messages.count
+        newest: list[Delivery] = []
+        for batch in reversed(batches):
+            newest.extend(reversed(list(batch.deliveries())))
+            if len(newest) >= limit:
+                break
+        return newest[:limit], total
+
     def requests(self) -> list[RequestRecord]:
         with self._lock:
             return list(self._requests)

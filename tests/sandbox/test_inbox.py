@@ -98,3 +98,14 @@ def test_connection_fixture_points_the_provider_at_the_sandbox(tencent_sms_conne
 def test_sandbox_repr_hides_the_key(sandbox: Sandbox) -> None:
     assert sandbox.secret_key not in repr(sandbox)
     assert sandbox.url in repr(sandbox)
+
+
+def test_html_inbox_shows_the_newest_500(sandbox: Sandbox) -> None:
+    client = common_client(sandbox)
+    for batch in range(3):
+        call(client, "SendSms", send_params([f"+86138{batch}{i:07d}" for i in range(200)]))
+    html = requests.get(sandbox.url + "/_sandbox/", timeout=5).text
+    assert "500 of 600 messages" in html
+    assert html.count("<tr><td>") == 500
+    assert "+8613820000199" in html and "+8613800000099" not in html
+    assert html.index("+8613820000199") < html.index("+8613820000000")
