@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from . import phones, rules
@@ -20,25 +20,8 @@ _LIMIT_MESSAGES = {
     "LimitExceeded.PhoneNumberSameContentDailyLimit": "This number got the same message too often today.",
 }
 
-
-def _failure(
-    number: str, iso_code: str | None, session_context: str, refused: Mapping[str, tuple[str, str]]
-) -> str:
-    if iso_code is None:
-        code = "InvalidParameterValue.IncorrectPhoneNumber"
-        message = f"{number!r} is not a mobile number in E.164 format (+[country code][number])."
-    else:
-        code, message = refused[number]
-    status = {
-        "SerialNo": "",
-        "PhoneNumber": number,
-        "Fee": 0,
-        "SessionContext": session_context,
-        "Code": code,
-        "Message": message,
-        "IsoCode": iso_code or phones.UNKNOWN_ISO_CODE,
-    }
-    return json.dumps(status, ensure_ascii=False)
+#: Position in PhoneNumberSet -> (code, message) for numbers that are not sent.
+Refusals = dict[int, tuple[str, str]]
 
 
 def send_sms(
@@ -65,19 +48,11 @@ def send_sms(
     rules.check_send_time(template, now, settings.zone)
 
     text = rules.message_text(sign_name, template.render(template_params))
-    fee = rules.fee(text)
-    session_context = params.string("session_context")
-    refused = dict(recipient_codes)
-    if ctx.tracker is not None:
-        candidates = [n for n, iso in zip(numbers, iso_codes, strict=True) if iso and n not in refused]
-        for candidate, code in zip(candidates, ctx.tracker.admit(candidates, text, now), strict=True):
-            if code is not None:
-                refused[candidate] = (code, _LIMIT_MESSAGES[code])
-    everyone = not refused and None not in iso_codes
+    refusals = _refusals(ctx, numbers, iso_codes, recipient_codes, text, now)
     accepted = [
         (number, iso_code)
-        for number, iso_code in zip(numbers, iso_codes, strict=True)
-        if iso_code is not None and number not in refused
+        for position, (number, iso_code) in enumerate(zip(numbers, iso_codes, strict=True))
+        if iso_code is not None and position not in refusals
     ]
     sent_numbers, sent_iso_codes = zip(*accepted, strict=True) if accepted else ((), ())
     first_serial = ctx.serials.reserve(len(accepted))
@@ -89,8 +64,8 @@ def send_sms(
         template_params=tuple(template_params),
         sign_name=sign_name,
         text=text,
-        fee=fee,
-        session_context=session_context,
+        fee=rules.fee(text),
+        session_context=params.string("session_context"),
         extend_code=params.optional_string("extend_code"),
         sender_id=params.optional_string("sender_id"),
         timestamp=now,
@@ -98,30 +73,74 @@ def send_sms(
         iso_codes=sent_iso_codes,
         serial_nos=tuple([f"{SERIAL_PREFIX}{n}" for n in range(first_serial, first_serial + len(accepted))]),
     )
-    hour = datetime.fromtimestamp(now, settings.zone).strftime("%Y%m%d%H")
-    ctx.store.add(batch, attempted=len(numbers), hour=hour)
+    ctx.store.add(
+        batch, attempted=len(numbers), hour=datetime.fromtimestamp(now, settings.zone).strftime("%Y%m%d%H")
+    )
+    return {"SendStatusSet": _send_status_set(batch, numbers, iso_codes, refusals)}
 
+
+def _refusals(
+    ctx: Context,
+    numbers: Sequence[str],
+    iso_codes: Sequence[str | None],
+    recipient_codes: Mapping[str, tuple[str, str]],
+    text: str,
+    now: float,
+) -> Refusals:
+    """The valid numbers that are not sent: those hit by a fault, then those over a frequency limit."""
+    refusals: Refusals = {}
+    if recipient_codes:
+        refusals = {i: recipient_codes[n] for i, n in enumerate(numbers) if n in recipient_codes}
+    if ctx.tracker is not None:
+        candidates = [i for i, iso in enumerate(iso_codes) if iso is not None and i not in refusals]
+        verdicts = ctx.tracker.admit([numbers[i] for i in candidates], text, now)
+        for position, code in zip(candidates, verdicts, strict=True):
+            if code is not None:
+                refusals[position] = (code, _LIMIT_MESSAGES[code])
+    return refusals
+
+
+def _send_status_set(
+    batch: Batch, numbers: Sequence[str], iso_codes: Sequence[str | None], refusals: Refusals
+) -> RawJson:
     # Up to 200 entries per request, hundreds of requests per second: accepted entries are written as JSON
     # directly (their values are digits, letters and an E.164 number, the context escaped once), which is
     # several times faster than json.dumps on a dict per entry.
     tail = (
-        f'","Fee":{fee},"SessionContext":{json.dumps(session_context, ensure_ascii=False)},'
+        f'","Fee":{batch.fee},"SessionContext":{json.dumps(batch.session_context, ensure_ascii=False)},'
         '"Code":"Ok","Message":"send success","IsoCode":"'
     )
-    sent = [
+    statuses = [
         f'{{"SerialNo":"{serial_no}","PhoneNumber":"{number}{tail}{iso_code}"}}'
         for number, iso_code, serial_no in zip(
             batch.phone_numbers, batch.iso_codes, batch.serial_nos, strict=True
         )
     ]
-    if everyone:
-        statuses = sent
-    else:
-        next_sent = iter(sent).__next__
+    if len(statuses) < len(numbers):
+        next_sent = iter(statuses).__next__
         statuses = [
-            _failure(number, iso_code, session_context, refused)
-            if iso_code is None or number in refused
-            else next_sent()
-            for number, iso_code in zip(numbers, iso_codes, strict=True)
+            next_sent()
+            if iso_code is not None and position not in refusals
+            # Refused numbers are few: a dict each is fine.
+            else _failure(number, iso_code, batch.session_context, refusals.get(position))
+            for position, (number, iso_code) in enumerate(zip(numbers, iso_codes, strict=True))
         ]
-    return {"SendStatusSet": RawJson("[" + ",".join(statuses) + "]")}
+    return RawJson("[" + ",".join(statuses) + "]")
+
+
+def _failure(number: str, iso_code: str | None, session_context: str, refusal: tuple[str, str] | None) -> str:
+    if refusal is None:
+        refusal = (
+            "InvalidParameterValue.IncorrectPhoneNumber",
+            f"{number!r} is not a mobile number in E.164 format (+[country code][number]).",
+        )
+    status = {
+        "SerialNo": "",
+        "PhoneNumber": number,
+        "Fee": 0,
+        "SessionContext": session_context,
+        "Code": refusal[0],
+        "Message": refusal[1],
+        "IsoCode": iso_code or phones.UNKNOWN_ISO_CODE,
+    }
+    return json.dumps(status, ensure_ascii=False)

@@ -130,6 +130,17 @@ def test_thirty_second_limit_is_per_number(make_sandbox: Any) -> None:
     assert len(limited.messages) == 3
 
 
+def test_a_number_twice_in_one_request_is_sent_once_under_limits(make_sandbox: Any) -> None:
+    limited = make_sandbox(frequency_limits=True)
+    assert _codes(limited, numbers=[MAINLAND, MAINLAND]) == [
+        "Ok",
+        "LimitExceeded.PhoneNumberThirtySecondLimit",
+    ]
+    assert len(limited.messages) == 1
+    # Without limits, each occurrence is a message, as Tencent bills it.
+    assert _codes(make_sandbox(), numbers=[MAINLAND, MAINLAND]) == ["Ok", "Ok"]
+
+
 def test_hourly_daily_and_same_content_limits(make_sandbox: Any) -> None:
     limited = make_sandbox(frequency_limits=FrequencyLimits(thirty_seconds=None))
     start = datetime(2024, 5, 1, 8, 0, tzinfo=BEIJING)
