@@ -137,7 +137,7 @@ def test_a_number_twice_in_one_request_is_sent_once_under_limits(make_sandbox: A
         "LimitExceeded.PhoneNumberThirtySecondLimit",
     ]
     assert len(limited.messages) == 1
-    # Without limits, each occurrence is a message, as Tencent bills it.
+    # Without limits, each occurrence is sent.
     assert _codes(make_sandbox(), numbers=[MAINLAND, MAINLAND]) == ["Ok", "Ok"]
 
 
