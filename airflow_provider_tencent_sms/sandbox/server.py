@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import socket
+import socketserver
 import sys
 import threading
 import uuid
@@ -46,6 +47,11 @@ class SandboxServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, SandboxHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can hang where reverse DNS is slow.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:
