@@ -218,26 +218,10 @@ class Dispatcher:
             self.ledger.release(unit)
             result.not_sent += len(positions)
         elif answer.statuses is not None:
-            batch = self.batches[unit.batch]
-            by_number = {status.phone_number: status for status in answer.statuses}
-            outcomes = []
-            for p in positions:
-                status = by_number.get(batch.numbers[p])
-                outcomes.append(None if status is None else (status.code, status.message, status.fee))
-                if status is not None and not status.ok:
-                    result.errors_by_code[status.code] = result.errors_by_code.get(status.code, 0) + 1
-            self.ledger.record_statuses(unit, positions, outcomes, **limits)
+            self._record_statuses(unit, positions, answer.statuses, result, limits)
             if verbose:
-                ok = sum(1 for o in outcomes if o is not None and o[0] == "Ok")
-                log.info(
-                    "Request %d/%d: %d recipients (first %s), %d sent, fee %d",
-                    index,
-                    total,
-                    len(positions),
-                    mask(batch.numbers[positions[0]]),
-                    ok,
-                    sum(o[2] for o in outcomes if o is not None),
-                )
+                first = self.batches[unit.batch].numbers[positions[0]]
+                log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
         elif isinstance(answer.error, OutcomeUnknownError) or (
             answer.error is not None and answer.error.outcome_unknown
         ):
@@ -255,6 +239,33 @@ class Dispatcher:
             self.ledger.release(unit)
             result.transient_error = answer.error
             result.not_sent += len(positions)
+
+    def _record_statuses(
+        self,
+        unit: SendUnit,
+        positions: list[int],
+        statuses: list[SendStatus],
+        result: DispatchResult,
+        limits: dict[str, Any],
+    ) -> None:
+        batch = self.batches[unit.batch]
+        numbers = [batch.numbers[p] for p in positions]
+        # The common case, kept cheap for bulk sends: every number answered, every one sent.
+        if (
+            len(statuses) == len(numbers)
+            and all(status.code == "Ok" for status in statuses)
+            and {status.phone_number for status in statuses} == set(numbers)
+        ):
+            self.ledger.record_sent(unit, len(numbers), sum(status.fee for status in statuses))
+            return
+        by_number = {status.phone_number: status for status in statuses}
+        outcomes: list[tuple[str, str, int] | None] = []
+        for number in numbers:
+            status = by_number.get(number)
+            outcomes.append(None if status is None else (status.code, status.message, status.fee))
+            if status is not None and not status.ok:
+                result.errors_by_code[status.code] = result.errors_by_code.get(status.code, 0) + 1
+        self.ledger.record_statuses(unit, positions, outcomes, **limits)
 
     def _record_refusal(
         self,

@@ -207,6 +207,13 @@ class Ledger:
         if unit.batch in self.window:
             self.window[unit.batch] = [p for p in self.window[unit.batch] if p not in positions]
 
+    def record_sent(self, unit: SendUnit, count: int, fee: int) -> None:
+        """Record an answered request in which every recipient got the message."""
+        self._settle(unit)
+        self.requests += 1
+        self.sent += count
+        self.fee += fee
+
     def record_statuses(
         self,
         unit: SendUnit,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from airflow.sdk import BaseHook
@@ -41,9 +41,12 @@ _SEND_SMS_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class SendStatus:
-    """The outcome of one number in a SendSms request."""
+class SendStatus(NamedTuple):
+    """The outcome of one number in a SendSms request.
+
+    A named tuple rather than a dataclass: a bulk send builds hundreds of thousands of them, and a tuple
+    is several times cheaper to create.
+    """
 
     phone_number: str
     code: str
@@ -59,14 +62,15 @@ class SendStatus:
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> SendStatus:
+        get = item.get
         return cls(
-            phone_number=str(item.get("PhoneNumber", "")),
-            code=str(item.get("Code", "")),
-            message=str(item.get("Message", "")),
-            serial_no=str(item.get("SerialNo", "")),
-            fee=int(item.get("Fee") or 0),
-            iso_code=str(item.get("IsoCode", "")),
-            session_context=str(item.get("SessionContext", "")),
+            str(get("PhoneNumber", "")),
+            str(get("Code", "")),
+            str(get("Message", "")),
+            str(get("SerialNo", "")),
+            int(get("Fee") or 0),
+            str(get("IsoCode", "")),
+            str(get("SessionContext", "")),
         )
 
     def __repr__(self) -> str:
@@ -177,6 +181,11 @@ class TencentSmsHook(BaseHook):
         """One keep-alive session, its pool sized for ``max_connections`` concurrent requests."""
         config = self.config
         session = requests.Session()
+        # Proxy and CA-bundle settings from the environment, resolved once: requests would otherwise
+        # re-read the whole environment on every request, a large share of a bulk send's CPU time.
+        session.proxies = requests.utils.get_environ_proxies(config.endpoint)
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_connections, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -223,7 +232,6 @@ class TencentSmsHook(BaseHook):
                 data=body,
                 headers=headers,
                 timeout=(min(CONNECT_TIMEOUT, config.timeout), config.timeout),
-                verify=True,
             )
         except requests.RequestException as exc:
             raise _network_error(exc, action) from None
