@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint typecheck unit docs demo bench clean lock
+.PHONY: test lint typecheck unit docs demo bench clean lock venv
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,3 +39,7 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache
+
+# Benchmarks (a few minutes): writes bench/results/latest.json and latest.md.
+bench: $(STAMP)
+	$(PY) bench/run.py

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from .exceptions import InvalidConnectionError
 
+DEFAULT_CONN_ID = "tencent_sms_default"
 DEFAULT_ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 API_VERSIONS = ("2021-01-11", "2019-07-11")

@@ -15,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, SSLError
 
 from .. import __version__
-from ..connection import CONNECT_TIMEOUT, ConnectionConfig, parse_connection
+from ..connection import CONNECT_TIMEOUT, DEFAULT_CONN_ID, ConnectionConfig, parse_connection
 from ..exceptions import (
     InvalidConnectionError,
     OutcomeUnknownError,
@@ -108,7 +108,7 @@ class TencentSmsHook(BaseHook):
     """
 
     conn_name_attr = "tencent_sms_conn_id"
-    default_conn_name = "tencent_sms_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "tencent_sms"
     hook_name = "Tencent Cloud SMS"
 

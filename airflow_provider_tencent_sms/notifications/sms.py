@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from ..batching import plan_batches
+from ..connection import DEFAULT_CONN_ID
 from ..exceptions import TencentSmsApiError, TencentSmsError
-from ..hooks.sms import TencentSmsHook
 from ..phone import mask
-from ..recipients import normalise, parse_list, parse_phone_numbers
 
+# The hook (requests) and recipient parsing (phonenumbers) are imported when an alert is sent, not when
+# the DAG file that declares the notifier is parsed.
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from ..hooks.sms import TencentSmsHook
 
 ELLIPSIS = "…"
 
@@ -62,7 +64,7 @@ class TencentSmsNotifier(BaseNotifier):
         template_id: str | int,
         template_params: Sequence[Any] | None = None,
         sign_name: str | None = None,
-        tencent_sms_conn_id: str = TencentSmsHook.default_conn_name,
+        tencent_sms_conn_id: str = DEFAULT_CONN_ID,
         *,
         sms_sdk_app_id: str | None = None,
         default_region: str = "CN",
@@ -80,6 +82,8 @@ class TencentSmsNotifier(BaseNotifier):
 
     @cached_property
     def hook(self) -> TencentSmsHook:
+        from ..hooks.sms import TencentSmsHook
+
         return TencentSmsHook(self.tencent_sms_conn_id)
 
     def notify(self, context: Context) -> None:
@@ -110,6 +114,9 @@ class TencentSmsNotifier(BaseNotifier):
         await asyncio.to_thread(self.notify, context)
 
     def _send(self) -> None:
+        from ..batching import plan_batches
+        from ..recipients import normalise, parse_list, parse_phone_numbers
+
         recipients = normalise(parse_phone_numbers(self.phone_numbers), self.default_region)
         if recipients.invalid:
             self.log.warning(

@@ -15,17 +15,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from ..batching import Batch, plan_batches, plan_digest
-from ..dispatch import Dispatcher, DispatchResult, SendSettings
-from ..hooks.sms import TencentSmsHook
+from ..connection import DEFAULT_CONN_ID
 from ..ledger import Ledger, LedgerMismatchError
 from ..phone import mask
-from ..recipients import Audience, audience_for_numbers, parse_list, personalised
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
 from ..task_state import LedgerStore, ledger_store
 
+# What sending needs (requests, phonenumbers…) is imported in execute(): DAG files that use this
+# operator are parsed far more often than they run, and parsing must stay cheap.
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from ..batching import Batch
+    from ..dispatch import DispatchResult, SendSettings
+    from ..hooks.sms import TencentSmsHook
+    from ..recipients import Audience
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -120,7 +124,7 @@ class SendSmsOperator(BaseOperator):
         session_context: str | None = None,
         extend_code: str | None = None,
         sender_id: str | None = None,
-        tencent_sms_conn_id: str = TencentSmsHook.default_conn_name,
+        tencent_sms_conn_id: str = DEFAULT_CONN_ID,
         default_region: str = "CN",
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
@@ -162,6 +166,8 @@ class SendSmsOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> TencentSmsHook:
+        from ..hooks.sms import TencentSmsHook
+
         return TencentSmsHook(self.tencent_sms_conn_id, max_connections=self.max_concurrency)
 
     # -- Airflow entry points --------------------------------------------------------------------------
@@ -176,6 +182,9 @@ class SendSmsOperator(BaseOperator):
     # -- orchestration ---------------------------------------------------------------------------------
 
     def _run(self, context: Context) -> dict[str, Any]:
+        from ..batching import plan_batches
+        from ..dispatch import Dispatcher
+
         settings = self._settings()
         window = self._window()
         audience = self._audience()
@@ -293,6 +302,8 @@ class SendSmsOperator(BaseOperator):
     # -- inputs ----------------------------------------------------------------------------------------
 
     def _settings(self) -> SendSettings:
+        from ..dispatch import SendSettings
+
         if self.sms_type not in SMS_TYPES:
             raise AirflowFailException(
                 f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}"
@@ -338,6 +349,8 @@ class SendSmsOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from None
 
     def _audience(self) -> Audience:
+        from ..recipients import audience_for_numbers, parse_list, personalised
+
         if (self.phone_numbers is None) == (self.recipients is None):
             raise AirflowFailException(
                 "Give exactly one of phone_numbers (one message for all) or recipients"
@@ -380,6 +393,8 @@ class SendSmsOperator(BaseOperator):
         return audience
 
     def _load_ledger(self, store: LedgerStore, batches: list[Batch], settings: SendSettings) -> Ledger:
+        from ..batching import plan_digest
+
         # What recipients see depends on more than numbers and parameters: a changed template or
         # signature is a different message, and must not pass for the one already sent.
         message = (settings.template_id, settings.sign_name, settings.sms_sdk_app_id, settings.sender_id)
