@@ -69,13 +69,12 @@ class Api:
         request_id = str(uuid.uuid4())
         action = headers.get("x-tc-action", "")
         version = headers.get("x-tc-version", "")
-        number_count = 0
+        numbers: tuple[str, ...] = ()
         effect: FaultEffect | None = None
         try:
             fields = self._authenticate(headers, body, action, version)
             checked = params.check(fields, _parse_json(body))
-            numbers = checked.strings("numbers")
-            number_count = len(numbers)
+            numbers = tuple(checked.strings("numbers"))
             effect = self.ctx.faults.match(action, numbers)
             reply, outcome = self._run(action, version, checked, request_id, effect)
         except ApiError as error:
@@ -87,7 +86,7 @@ class Api:
         latency_ms = self.ctx.settings.latency_ms + (effect.latency_ms if effect else 0)
         if latency_ms:
             time.sleep(latency_ms / 1000)
-        self._log(RequestRecord(action, version, number_count, received, outcome, request_id))
+        self._log(RequestRecord(action, version, len(numbers), received, outcome, request_id, numbers))
         return reply
 
     def refuse(self, headers: Mapping[str, str], error: ApiError) -> Reply:

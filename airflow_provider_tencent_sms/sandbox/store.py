@@ -88,6 +88,7 @@ class RequestRecord:
 
     ``outcome`` is ``Ok``, an error code, ``HTTP <status>`` for a faulted HTTP answer, or ``ConnectionDropped``.
     ``monotonic`` is ``time.monotonic()`` when the request arrived, for measuring rates and spacing.
+    ``phone_numbers`` are the numbers the request named, sent or not: tests count attempts with them.
     """
 
     action: str
@@ -96,6 +97,7 @@ class RequestRecord:
     monotonic: float
     outcome: str
     request_id: str
+    phone_numbers: tuple[str, ...] = ()
 
 
 @dataclass
