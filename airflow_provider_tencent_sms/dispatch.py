@@ -58,6 +58,7 @@ class SendSettings:
 class _Answer:
     statuses: list[SendStatus] | None = None
     error: TencentSmsError | None = None
+    #: Not sent: the round was stopped (a terminal error) or reached its deadline first.
     skipped: bool = False
 
 
@@ -149,6 +150,11 @@ class Dispatcher:
                 self._stop.wait(min(delay * 2**attempt, MAX_BACKOFF))
             except OutcomeUnknownError as exc:
                 return _Answer(error=exc)
+            except Exception as exc:
+                # Inputs are checked before any request starts, so an unexpected failure here most likely
+                # came while or after the request was on the wire: treat it as sent, never re-send it.
+                log.exception("Unexpected error while sending %d recipients", len(numbers))
+                return _Answer(error=OutcomeUnknownError(f"unexpected {type(exc).__name__}: {exc}"))
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
     def run(self, units: Sequence[SendUnit]) -> DispatchResult:
@@ -217,6 +223,8 @@ class Dispatcher:
         if answer.skipped:
             self.ledger.release(unit)
             result.not_sent += len(positions)
+            if self._past_deadline():
+                result.stopped_at_deadline = True
         elif answer.statuses is not None:
             self._record_statuses(unit, positions, answer.statuses, result, limits)
             if verbose:

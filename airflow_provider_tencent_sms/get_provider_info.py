@@ -24,6 +24,13 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider_tencent_sms.hooks.sms"]},
         ],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider_tencent_sms.operators.sms"],
+            },
+        ],
+        "notifications": ["airflow_provider_tencent_sms.notifications.sms.TencentSmsNotifier"],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_tencent_sms.hooks.sms.TencentSmsHook",

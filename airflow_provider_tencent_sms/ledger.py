@@ -16,6 +16,7 @@ from .error_codes import Disposition, classify
 
 LEDGER_VERSION = 1
 MAX_DEFERRALS_KEPT = 20
+MAX_MESSAGE_CHARS = 200
 
 
 class LedgerMismatchError(Exception):
@@ -33,7 +34,6 @@ class PendingRetry:
     """A recipient briefly rate-limited by Tencent, to be tried again alone."""
 
     code: str
-    message: str
     attempts: int
     not_before: float
 
@@ -57,13 +57,16 @@ class Ledger:
     inflight_positions: dict[int, list[int]] = field(default_factory=dict)
     #: Positions whose outcome is unknown (sent, no answer): never re-sent.
     unknown: dict[int, list[int]] = field(default_factory=dict)
-    failed: dict[int, dict[int, Failure]] = field(default_factory=dict)
+    #: Recipients that will not get the message: batch → position → error code.
+    failed: dict[int, dict[int, str]] = field(default_factory=dict)
     retry: dict[int, dict[int, PendingRetry]] = field(default_factory=dict)
     #: Positions refused as outside the marketing window: sent again when it opens.
     window: dict[int, list[int]] = field(default_factory=dict)
     sent: int = 0
     fee: int = 0
     requests: int = 0
+    #: Tencent's message for each error code seen, once per code so failures cost a few bytes each.
+    messages: dict[str, str] = field(default_factory=dict)
     #: (UTC ISO moment, reason) of each wait, newest last: shown in the task's result.
     deferrals: list[tuple[str, str]] = field(default_factory=list)
 
@@ -81,7 +84,10 @@ class Ledger:
         if not isinstance(raw, dict) or raw.get("v") != LEDGER_VERSION:
             raise LedgerMismatchError(f"stored ledger has an unknown format: {str(raw)[:80]!r}")
         if raw.get("plan") != plan:
-            raise LedgerMismatchError("the stored ledger was written for a different batch plan")
+            if raw.get("done") or raw.get("inflight") or raw.get("inflight_positions"):
+                raise LedgerMismatchError("the stored ledger was written for a different batch plan")
+            # Nothing was ever sent under the old plan (e.g. it failed on a wrong template, since fixed).
+            return cls(plan=plan)
         ledger = cls(
             plan=plan,
             done=set(decode_ranges(raw.get("done", ""))),
@@ -89,13 +95,13 @@ class Ledger:
             inflight_positions={int(b): list(p) for b, p in raw.get("inflight_positions", {}).items()},
             unknown={int(b): list(p) for b, p in raw.get("unknown", {}).items()},
             failed={
-                int(b): {int(p): Failure(c, m) for p, (c, m) in items.items()}
-                for b, items in raw.get("failed", {}).items()
+                int(b): {int(p): c for p, c in items.items()} for b, items in raw.get("failed", {}).items()
             },
             retry={
-                int(b): {int(p): PendingRetry(c, m, a, t) for p, (c, m, a, t) in items.items()}
+                int(b): {int(p): PendingRetry(c, a, t) for p, (c, a, t) in items.items()}
                 for b, items in raw.get("retry", {}).items()
             },
+            messages=dict(raw.get("messages", {})),
             window={int(b): list(p) for b, p in raw.get("window", {}).items()},
             sent=int(raw.get("sent", 0)),
             fee=int(raw.get("fee", 0)),
@@ -126,15 +132,14 @@ class Ledger:
             "inflight_positions": {str(b): p for b, p in self.inflight_positions.items() if p},
             "unknown": {str(b): p for b, p in self.unknown.items() if p},
             "failed": {
-                str(b): {str(p): [f.code, f.message] for p, f in items.items()}
-                for b, items in self.failed.items()
-                if items
+                str(b): {str(p): c for p, c in items.items()} for b, items in self.failed.items() if items
             },
             "retry": {
-                str(b): {str(p): [r.code, r.message, r.attempts, r.not_before] for p, r in items.items()}
+                str(b): {str(p): [r.code, r.attempts, r.not_before] for p, r in items.items()}
                 for b, items in self.retry.items()
                 if items
             },
+            "messages": self.messages,
             "window": {str(b): p for b, p in self.window.items() if p},
             "sent": self.sent,
             "fee": self.fee,
@@ -260,6 +265,7 @@ class Ledger:
         max_wait: float,
         retry_delay: float | None,
     ) -> None:
+        self.messages.setdefault(code, message[:MAX_MESSAGE_CHARS])
         error = classify(code)
         if error.disposition is Disposition.OUTSIDE_SEND_WINDOW:
             self.window.setdefault(batch, []).append(position)
@@ -269,11 +275,9 @@ class Ledger:
             and error.retry_after <= max_wait
         ):
             delay = error.retry_after if retry_delay is None else retry_delay
-            self.retry.setdefault(batch, {})[position] = PendingRetry(
-                code, message, attempts + 1, now + delay
-            )
+            self.retry.setdefault(batch, {})[position] = PendingRetry(code, attempts + 1, now + delay)
         else:
-            self.failed.setdefault(batch, {})[position] = Failure(code, message)
+            self.failed.setdefault(batch, {})[position] = code
 
     def record_request_error(
         self, unit: SendUnit, positions: Sequence[int], code: str, message: str, **limits: Any
@@ -298,8 +302,8 @@ class Ledger:
 
     def failures(self) -> Iterator[tuple[int, int, Failure]]:
         for batch, items in sorted(self.failed.items()):
-            for position, failure in sorted(items.items()):
-                yield batch, position, failure
+            for position, code in sorted(items.items()):
+                yield batch, position, Failure(code, self.messages.get(code, ""))
 
     def unknown_positions(self) -> Iterator[tuple[int, int]]:
         for batch, positions in sorted(self.unknown.items()):

@@ -14,7 +14,11 @@ from typing import Any
 class TaskOutcome:
     state: str
     try_number: int
-    return_value: Any
+    xcom: dict[str, Any]
+
+    @property
+    def return_value(self) -> Any:
+        return self.xcom.get("return_value")
 
 
 @cache
@@ -40,15 +44,8 @@ def run_dag(path: Path, dag_id: str) -> dict[str, TaskOutcome]:
         for ti in session.query(TaskInstance).filter(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
         ):
-            xcom = (
-                session.query(XComModel)
-                .filter(
-                    XComModel.dag_id == dag_id,
-                    XComModel.run_id == run.run_id,
-                    XComModel.task_id == ti.task_id,
-                    XComModel.key == "return_value",
-                )
-                .one_or_none()
+            xcoms = session.query(XComModel).filter(
+                XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.task_id == ti.task_id
             )
-            outcomes[ti.task_id] = TaskOutcome(str(ti.state), ti.try_number, xcom.value if xcom else None)
+            outcomes[ti.task_id] = TaskOutcome(str(ti.state), ti.try_number, {x.key: x.value for x in xcoms})
     return outcomes

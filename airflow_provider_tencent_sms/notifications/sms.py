@@ -48,6 +48,7 @@ class TencentSmsNotifier(BaseNotifier):
     :param default_region: the region numbers without ``+`` are read in.
     :param max_param_length: shorten each rendered parameter to this many characters, ending in an
         ellipsis (individual Tencent accounts accept at most 12); ``None`` leaves them as they are.
+    :param context: the context to render with when awaited (set by the triggerer for deadline alerts).
     """
 
     template_fields: Sequence[str] = (
@@ -69,8 +70,10 @@ class TencentSmsNotifier(BaseNotifier):
         sms_sdk_app_id: str | None = None,
         default_region: str = "CN",
         max_param_length: int | None = None,
+        context: Context | None = None,
     ) -> None:
-        super().__init__()
+        # The triggerer passes ``context`` when it runs the notifier for a deadline alert.
+        super().__init__(context)
         self.phone_numbers = phone_numbers
         self.template_id = template_id
         self.template_params = template_params

@@ -35,6 +35,9 @@ SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
+MAX_LOGGED_FAILURES = 20
+#: When the task fails, its result is still pushed to XCom under this key.
+SUMMARY_XCOM_KEY = "sms_summary"
 #: A refusal for being outside the window this soon after our clock says it opened is clock skew.
 _SKEW_GRACE = timedelta(minutes=10)
 _SKEW_RETRY = timedelta(seconds=60)
@@ -188,6 +191,7 @@ class SendSmsOperator(BaseOperator):
         settings = self._settings()
         window = self._window()
         audience = self._audience()
+        self._check_connection(settings)
         batches = plan_batches(audience.groups)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
@@ -239,9 +243,43 @@ class SendSmsOperator(BaseOperator):
             summary["fee"],
             summary["requests"],
         )
+        if summary["pending"]:
+            # Every path above settles or defers all recipients; if one slipped through, say so and let
+            # Airflow retry rather than report success with people left out. The ledger prevents repeats.
+            raise AirflowException(
+                f"{summary['pending']} recipients are still unsent; retrying will send them"
+            )
         if summary["failed"] + summary["unknown"] and not self.allow_partial_failure:
+            self._report_failures(context, summary)
             raise AirflowFailException(self._failure_message(summary))
         return summary
+
+    def _report_failures(self, context: Context, summary: dict[str, Any]) -> None:
+        """Failed recipients stay findable although the task fails: in the log (masked) and in XCom."""
+        for failure in summary["failures"][:MAX_LOGGED_FAILURES]:
+            self.log.error(
+                "Not delivered to %s: %s (%s)",
+                mask(failure["phone_number"]),
+                failure["code"],
+                failure["message"],
+            )
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
+
+    def _check_connection(self, settings: SendSettings) -> None:
+        """Fail before anything is sent if the connection cannot work: no retry would fix it."""
+        from ..exceptions import InvalidConnectionError
+
+        try:
+            config = self.hook.config
+        except InvalidConnectionError as exc:
+            raise AirflowFailException(str(exc)) from None
+        if not (settings.sms_sdk_app_id or config.sms_sdk_app_id):
+            raise AirflowFailException(
+                f"No SMS application id: pass sms_sdk_app_id or set the extra 'sms_sdk_app_id' of connection "
+                f"{self.tencent_sms_conn_id!r} (SMS console > Applications)"
+            )
 
     def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
         return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
@@ -444,7 +482,7 @@ class SendSmsOperator(BaseOperator):
         unknown = ""
         if summary["unknown"]:
             unknown = (
-                f" {summary['unknown']} requests' outcome is unknown (sent, no answer): they may have been "
+                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer): they may have been "
                 "delivered and are not re-sent; check delivery receipts (PullSmsSendStatusByPhoneNumber)."
             )
         return (

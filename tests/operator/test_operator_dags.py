@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from unittest.mock import ANY
 
 import pytest
 
@@ -94,6 +95,12 @@ def test_block_listed_recipient_fails_the_task_after_everyone_else_got_one_messa
     assert blocked not in counts
     assert len(counts) == 4 and set(counts.values()) == {1}
     assert attempts(sandbox, blocked) == 1
+    # The task failed, yet its result (with the failed recipient) is in XCom for whoever follows up.
+    summary = outcome.xcom["sms_summary"]
+    assert (summary["sent"], summary["failed"]) == (4, 1)
+    assert summary["failures"] == [
+        {"phone_number": blocked, "code": "FailedOperation.PhoneNumberInBlacklist", "message": ANY}
+    ]
 
 
 def test_outcome_unknown_is_never_resent(sandbox):

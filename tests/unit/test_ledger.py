@@ -139,11 +139,24 @@ def test_unknown_outcomes_are_final():
     assert again.unknown_count == 2
 
 
-def test_a_ledger_for_another_plan_is_refused():
+def test_a_ledger_for_another_plan_is_refused_once_anything_may_have_been_sent():
+    sent = Ledger.load(None, "old")
+    sent.record_sent(SendUnit(0), 1, 1)
     with pytest.raises(LedgerMismatchError):
-        Ledger.load(Ledger(plan="old").dump(), "new")
+        Ledger.load(sent.dump(), "new")
+    in_flight = Ledger.load(None, "old")
+    in_flight.start([SendUnit(0)])
+    with pytest.raises(LedgerMismatchError):
+        Ledger.load(in_flight.dump(), "new")
     with pytest.raises(LedgerMismatchError):
         Ledger.load({"v": 99}, "new")
+
+
+def test_a_plan_may_change_when_nothing_was_sent_under_the_old_one():
+    # E.g. the first try failed on a wrong template id, which the user then fixed.
+    untouched = Ledger.load(None, "old")
+    untouched.note_deferral("2026-11-25T00:00:00+00:00", "window")
+    assert Ledger.load(untouched.dump(), "new") == Ledger(plan="new")
 
 
 def test_the_ledger_holds_no_phone_numbers_and_stays_small():

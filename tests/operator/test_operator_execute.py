@@ -1,0 +1,132 @@
+"""SendSmsOperator.execute against the sandbox, outside a DAG run: input checks and ledger edge cases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+from tests.helpers import use_connection
+from tests.operator.test_marketing_window import TaskStateStore, numbers, once_each
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def sandbox(tencent_sms_sandbox, monkeypatch):
+    use_connection(monkeypatch, tencent_sms_sandbox)
+    return tencent_sms_sandbox
+
+
+def send(**kwargs: Any) -> SendSmsOperator:
+    options: dict[str, Any] = {"task_id": "send", "template_id": "1002", "template_params": ["a", "b"]}
+    options.update(kwargs)
+    return SendSmsOperator(**options)
+
+
+def test_a_connection_without_app_id_fails_before_anything_is_sent(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, sms_sdk_app_id="")
+    store = TaskStateStore()
+    with pytest.raises(AirflowFailException, match="sms_sdk_app_id"):
+        send(phone_numbers=numbers(600)).execute({"task_state_store": store})
+    assert sandbox.requests == []
+    # Nothing was marked as possibly sent: fixing the connection sends to everyone.
+    use_connection(monkeypatch, sandbox)
+    assert send(phone_numbers=numbers(600)).execute({"task_state_store": store})["sent"] == 600
+
+
+def test_a_malformed_connection_fails_clearly(sandbox, monkeypatch):
+    use_connection(monkeypatch, sandbox, api_version="2017-03-12")
+    with pytest.raises(AirflowFailException, match="api_version"):
+        send(phone_numbers=numbers(1)).execute({"task_state_store": TaskStateStore()})
+
+
+def test_fixing_a_terminal_error_and_running_again_sends_everyone_once(sandbox):
+    store = TaskStateStore()
+    with pytest.raises(AirflowFailException, match="TemplateIncorrectOrUnapproved"):
+        send(phone_numbers=numbers(3), template_id="9999").execute({"task_state_store": store})
+    assert send(phone_numbers=numbers(3)).execute({"task_state_store": store})["sent"] == 3
+    assert len(once_each(sandbox)) == 3
+
+
+def test_changing_recipients_after_some_were_sent_is_refused(sandbox):
+    store = TaskStateStore()
+    send(phone_numbers=numbers(3)).execute({"task_state_store": store})
+    with pytest.raises(AirflowFailException, match="different list of recipients"):
+        send(phone_numbers=numbers(4)).execute({"task_state_store": store})
+    assert len(once_each(sandbox)) == 3
+
+
+def test_running_again_after_success_sends_nothing(sandbox):
+    store = TaskStateStore()
+    send(phone_numbers=numbers(5)).execute({"task_state_store": store})
+    summary = send(phone_numbers=numbers(5)).execute({"task_state_store": store})
+    assert summary["sent"] == 5 and summary["requests"] == 1
+    assert len(once_each(sandbox)) == 5
+
+
+def test_requests_already_submitted_when_the_window_ends_are_deferred_not_dropped(sandbox):
+    # 10 requests submitted at once to 8 workers; each takes 1.5 s; the cut-off is 21:59:59.
+    sandbox.add_fault(latency_ms=1500)
+    op = send(
+        phone_numbers=numbers(2000),
+        template_id="1003",
+        template_params=["Sale"],
+        sms_type="marketing",
+        max_concurrency=8,
+        send_window_margin=timedelta(seconds=1),
+    )
+    context = {"task_state_store": TaskStateStore()}
+    with time_machine.travel(datetime(2026, 11, 25, 21, 59, 58, tzinfo=BEIJING), tick=True):
+        with pytest.raises(TaskDeferred) as info:
+            op.execute(context)
+    assert info.value.trigger.moment == datetime(2026, 11, 26, 8, 0, tzinfo=BEIJING)
+    assert 0 < len(once_each(sandbox)) < 2000
+    sandbox.clear_faults()
+    with time_machine.travel(datetime(2026, 11, 26, 8, 0, 1, tzinfo=BEIJING), tick=True):
+        assert op.resume(context)["sent"] == 2000
+    assert len(once_each(sandbox)) == 2000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"phone_numbers": None}, "exactly one of phone_numbers"),
+        ({"phone_numbers": ["+8613800138000"], "recipients": [{}]}, "exactly one of phone_numbers"),
+        ({"phone_numbers": [], "template_params": ["a", "b"]}, "No recipients"),
+        ({"phone_numbers": ["+8613800138000"], "sms_type": "promo"}, "sms_type"),
+        ({"phone_numbers": ["+8613800138000"], "template_id": ""}, "template_id"),
+        ({"phone_numbers": ["+8613800138000"], "max_concurrency": 0}, "max_concurrency"),
+        ({"phone_numbers": ["+8613800138000"], "on_invalid_number": "ignore"}, "on_invalid_number"),
+        ({"phone_numbers": ["+8613800138000"], "template_params": "not a list"}, "template_params"),
+        ({"phone_numbers": {"a": 1}}, "phone"),
+        (
+            {
+                "phone_numbers": ["+8613800138000"],
+                "template_id": "1001",
+                "sms_type": "verification",
+                "template_params": ["12ab56", "5"],
+            },
+            "0-6 digits",
+        ),
+    ],
+)
+def test_bad_input_fails_before_sending_with_a_clear_message(sandbox, kwargs, message):
+    with pytest.raises(AirflowFailException, match=message):
+        send(**kwargs).execute({"task_state_store": TaskStateStore()})
+    assert sandbox.requests == []
+
+
+def test_invalid_numbers_are_named_masked(sandbox):
+    with pytest.raises(AirflowFailException) as info:
+        send(phone_numbers=["+8613800138000", "+861380013800099", "555"]).execute(
+            {"task_state_store": TaskStateStore()}
+        )
+    text = str(info.value)
+    assert "2 invalid phone numbers" in text
+    assert "+861380013800099" not in text and "+86138****0099" in text
