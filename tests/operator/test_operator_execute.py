@@ -82,9 +82,11 @@ def test_requests_already_submitted_when_the_window_ends_are_deferred_not_droppe
         send_window_margin=timedelta(seconds=1),
     )
     context = {"task_state_store": TaskStateStore()}
-    with time_machine.travel(datetime(2026, 11, 25, 21, 59, 58, tzinfo=BEIJING), tick=True):
-        with pytest.raises(TaskDeferred) as info:
-            op.execute(context)
+    with (
+        time_machine.travel(datetime(2026, 11, 25, 21, 59, 58, tzinfo=BEIJING), tick=True),
+        pytest.raises(TaskDeferred) as info,
+    ):
+        op.execute(context)
     assert info.value.trigger.moment == datetime(2026, 11, 26, 8, 0, tzinfo=BEIJING)
     assert 0 < len(once_each(sandbox)) < 2000
     sandbox.clear_faults()
