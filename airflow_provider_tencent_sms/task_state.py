@@ -45,17 +45,21 @@ class _VariableStore:
         Variable.set(self._key, value, serialize_json=True)
 
 
-class MemoryStore:
-    """For running ``execute()`` outside Airflow (e.g. in a plain unit test): lives as long as the object."""
+class InMemoryTaskState:
+    """A ``task_state_store`` that lives in memory, for calling ``execute()`` outside an Airflow task.
+
+    Pass the same instance in ``context["task_state_store"]`` to every call that should share a ledger
+    (e.g. ``execute`` and then ``resume`` in a test).
+    """
 
     def __init__(self) -> None:
-        self.value: dict[str, Any] | None = None
+        self.values: dict[str, Any] = {}
 
-    def load(self) -> Any:
-        return self.value
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
 
-    def save(self, value: dict[str, Any]) -> None:
-        self.value = value
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
 
 
 def ledger_store(context: Mapping[str, Any]) -> LedgerStore:
@@ -65,6 +69,6 @@ def ledger_store(context: Mapping[str, Any]) -> LedgerStore:
         return _TaskStateStore(store)
     ti = context.get("ti")
     if ti is None:
-        return MemoryStore()
+        return _TaskStateStore(InMemoryTaskState())
     map_index = getattr(ti, "map_index", -1)
     return _VariableStore(f"{LEDGER_KEY}__{ti.dag_id}__{ti.run_id}__{ti.task_id}__{map_index}")

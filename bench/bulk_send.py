@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from airflow_provider_tencent_sms.task_state import InMemoryTaskState
+
 SECRET_ID = "AKIDbench0000000000000000000000000000"
 SECRET_KEY = "bench-secret-key"
 APP_ID = "1400000000"
@@ -88,23 +90,7 @@ def recipients(count: int) -> list[str]:
     return [f"+86138{i:08d}" for i in range(count)]
 
 
-class MemoryTaskState:
-    """The operator keeps its ledger here, as it would in Airflow's task_state_store."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-
-def send_with_operator(url: str, numbers: list[str], **options: Any) -> Callable[[], int]:
-    """Build the operator (DAG-parse work, not measured) and return its execution."""
-    from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
-
+def use_sandbox(url: str) -> None:
     os.environ["AIRFLOW_CONN_TENCENT_SMS_DEFAULT"] = json.dumps(
         {
             "conn_type": "tencent_sms",
@@ -114,6 +100,13 @@ def send_with_operator(url: str, numbers: list[str], **options: Any) -> Callable
             "extra": {"sms_sdk_app_id": APP_ID, "sign_name": "Airflow"},
         }
     )
+
+
+def send_with_operator(url: str, numbers: list[str], **options: Any) -> Callable[[], int]:
+    """Build the operator (DAG-parse work, not measured) and return its execution."""
+    from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+
+    use_sandbox(url)
     operator = SendSmsOperator(
         task_id="bench",
         phone_numbers=numbers,
@@ -123,7 +116,7 @@ def send_with_operator(url: str, numbers: list[str], **options: Any) -> Callable
     )
 
     def execute() -> int:
-        summary = operator.execute({"task_state_store": MemoryTaskState()})  # type: ignore[arg-type]
+        summary = operator.execute({"task_state_store": InMemoryTaskState()})  # type: ignore[arg-type]
         return int(summary["requests"])
 
     return execute
@@ -210,19 +203,11 @@ def rate_cap(cap: float, requests: int) -> dict[str, Any]:
         ]
         from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 
-        os.environ["AIRFLOW_CONN_TENCENT_SMS_DEFAULT"] = json.dumps(
-            {
-                "conn_type": "tencent_sms",
-                "login": SECRET_ID,
-                "password": SECRET_KEY,
-                "host": url,
-                "extra": {"sms_sdk_app_id": APP_ID, "sign_name": "Airflow"},
-            }
-        )
+        use_sandbox(url)
         operator = SendSmsOperator(
             task_id="cap", recipients=personal, template_id=TEMPLATE[0], max_requests_per_second=cap
         )
-        operator.execute({"task_state_store": MemoryTaskState()})  # type: ignore[arg-type]
+        operator.execute({"task_state_store": InMemoryTaskState()})  # type: ignore[arg-type]
         with urllib.request.urlopen(f"{url}/_sandbox/messages", timeout=60) as answer:
             times = sorted(datetime.fromisoformat(m["received_at"]).timestamp() for m in json.load(answer))
     rate = (len(times) - 1) / (times[-1] - times[0])

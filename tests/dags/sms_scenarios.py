@@ -6,6 +6,7 @@ They live in the tests' ``dags_folder`` because ``dag.test()`` serialises the DA
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import DAG, task
 
@@ -100,65 +101,26 @@ with _register(DAG("sms_personalised", schedule=None, start_date=START, catchup=
 
     SendSmsOperator(task_id="send", recipients=rows(), template_id="1002")
 
-with _register(DAG("sms_terminal", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(3),
-        template_id="9999",
-        template_params=["a", "b"],
-        retries=3,
-        retry_delay=NO_WAIT,
-    )
 
-with _register(DAG("sms_transient", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(600),
-        template_id="1002",
-        template_params=["ETL", "done"],
-        max_concurrency=1,
-        request_attempts=1,
-        retries=2,
-        retry_delay=NO_WAIT,
-    )
+def single_send(dag_id: str, count: int, **overrides: Any) -> None:
+    """A DAG whose one task sends a notification to ``count`` numbers, with operator options overridden."""
+    options: dict[str, Any] = {
+        "phone_numbers": numbers(count),
+        "template_id": "1002",
+        "template_params": ["ETL", "done"],
+        **overrides,
+    }
+    with _register(DAG(dag_id, schedule=None, start_date=START, catchup=False)):
+        SendSmsOperator(task_id="send", **options)
 
-with _register(DAG("sms_block_list", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(5),
-        template_id="1002",
-        template_params=["ETL", "done"],
-        retries=2,
-        retry_delay=NO_WAIT,
-    )
 
-with _register(DAG("sms_outcome_unknown", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(600),
-        template_id="1002",
-        template_params=["ETL", "done"],
-        max_concurrency=1,
-        retries=2,
-        retry_delay=NO_WAIT,
-    )
-
-with _register(DAG("sms_bulk", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(1500) + numbers(100),  # 100 duplicates
-        template_id="1002",
-        template_params=["Bulk", "hello"],
-    )
-
-with _register(DAG("sms_rate_limited", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(3),
-        template_id="1002",
-        template_params=["ETL", "done"],
-        recipient_retry_delay=timedelta(seconds=1),
-    )
+single_send("sms_terminal", 3, template_id="9999", retries=3, retry_delay=NO_WAIT)
+single_send("sms_transient", 600, max_concurrency=1, request_attempts=1, retries=2, retry_delay=NO_WAIT)
+single_send("sms_block_list", 5, retries=2, retry_delay=NO_WAIT)
+single_send("sms_outcome_unknown", 600, max_concurrency=1, retries=2, retry_delay=NO_WAIT)
+single_send("sms_bulk", 0, phone_numbers=numbers(1500) + numbers(100))  # 100 duplicates
+single_send("sms_rate_limited", 3, recipient_retry_delay=timedelta(seconds=1))
+single_send("sms_marketing", 3, template_id="1003", template_params=["Sale"], sms_type="marketing")
 
 with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catchup=False)):
     for policy in ("fail", "skip"):
@@ -169,12 +131,3 @@ with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catch
             template_params=["ETL", "done"],
             on_invalid_number=policy,
         )
-
-with _register(DAG("sms_marketing", schedule=None, start_date=START, catchup=False)):
-    SendSmsOperator(
-        task_id="send",
-        phone_numbers=numbers(3),
-        template_id="1003",
-        template_params=["Sale"],
-        sms_type="marketing",
-    )

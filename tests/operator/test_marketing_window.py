@@ -16,24 +16,12 @@ import time_machine
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.conftest import TEST_DAGS
 from tests.dag_runs import run_dag
 from tests.helpers import use_connection
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-class TaskStateStore:
-    """Stands in for Airflow's per-task-instance ``task_state_store`` (get/set of JSON values)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
 
 
 @pytest.fixture
@@ -72,7 +60,7 @@ def once_each(sandbox) -> Counter[str]:
 
 
 def test_before_opening_defers_to_eight_and_sends_after(sandbox):
-    op, context = campaign(), {"task_state_store": TaskStateStore()}
+    op, context = campaign(), {"task_state_store": InMemoryTaskState()}
     with time_machine.travel(datetime(2026, 11, 25, 7, 59, 55, tzinfo=BEIJING), tick=False):
         moment = deferral(op, context)
     assert moment == datetime(2026, 11, 25, 8, 0, tzinfo=BEIJING)
@@ -86,7 +74,7 @@ def test_before_opening_defers_to_eight_and_sends_after(sandbox):
 
 def test_inside_the_window_sends_at_once(sandbox):
     with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING), tick=False):
-        summary = campaign().execute({"task_state_store": TaskStateStore()})
+        summary = campaign().execute({"task_state_store": InMemoryTaskState()})
     assert summary["sent"] == 3 and len(once_each(sandbox)) == 3
 
 
@@ -95,7 +83,7 @@ def test_notifications_never_wait(sandbox):
         task_id="n", phone_numbers=numbers(2), template_id="1002", template_params=["a", "b"]
     )
     with time_machine.travel(datetime(2026, 11, 25, 3, 0, tzinfo=BEIJING), tick=False):
-        assert op.execute({"task_state_store": TaskStateStore()})["sent"] == 2
+        assert op.execute({"task_state_store": InMemoryTaskState()})["sent"] == 2
 
 
 def test_a_campaign_crossing_the_end_stops_and_finishes_the_next_morning(tencent_sms_sandbox, monkeypatch):
@@ -105,7 +93,7 @@ def test_a_campaign_crossing_the_end_stops_and_finishes_the_next_morning(tencent
     sandbox.add_fault(latency_ms=400)
     op, context = (
         campaign(2000, max_concurrency=1, send_window_margin=timedelta(0)),
-        {"task_state_store": TaskStateStore()},
+        {"task_state_store": InMemoryTaskState()},
     )
     with time_machine.travel(datetime(2026, 11, 25, 21, 59, 58, tzinfo=BEIJING), tick=True):
         moment = deferral(op, context)
@@ -123,14 +111,14 @@ def test_dst_zone_opens_at_local_time_on_its_change_day(sandbox):
     op = campaign(send_window=("08:00", "22:00"), send_window_timezone="America/New_York")
     # 01:00 EST on 2026-03-08; clocks spring forward at 02:00, so 08:00 EDT is 12:00 UTC (6 hours later).
     with time_machine.travel(datetime(2026, 3, 8, 6, 0, tzinfo=timezone.utc), tick=False):
-        moment = deferral(op, {"task_state_store": TaskStateStore()})
+        moment = deferral(op, {"task_state_store": InMemoryTaskState()})
     assert moment == datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc)
 
 
 def test_tencents_refusal_defers_to_its_opening_instead_of_failing(sandbox):
     # Configured for a UTC window that is open, but it is 03:00 in Beijing: Tencent (the sandbox) refuses.
     op = campaign(send_window=("00:00", "23:59"), send_window_timezone="UTC")
-    context = {"task_state_store": TaskStateStore()}
+    context = {"task_state_store": InMemoryTaskState()}
     with time_machine.travel(datetime(2026, 11, 25, 3, 0, tzinfo=BEIJING), tick=False):
         moment = deferral(op, context)
     assert moment == datetime(2026, 11, 25, 8, 0, tzinfo=BEIJING)
@@ -152,7 +140,7 @@ def test_bad_window_settings_fail_clearly_before_sending(sandbox, kwargs, messag
     from airflow.sdk.exceptions import AirflowFailException
 
     with pytest.raises(AirflowFailException, match=message):
-        campaign(**kwargs).execute({"task_state_store": TaskStateStore()})
+        campaign(**kwargs).execute({"task_state_store": InMemoryTaskState()})
     assert sandbox.requests == []
 
 

@@ -11,8 +11,9 @@ import time_machine
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.helpers import use_connection
-from tests.operator.test_marketing_window import TaskStateStore, numbers, once_each
+from tests.operator.test_marketing_window import numbers, once_each
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -31,7 +32,7 @@ def send(**kwargs: Any) -> SendSmsOperator:
 
 def test_a_connection_without_app_id_fails_before_anything_is_sent(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, sms_sdk_app_id="")
-    store = TaskStateStore()
+    store = InMemoryTaskState()
     with pytest.raises(AirflowFailException, match="sms_sdk_app_id"):
         send(phone_numbers=numbers(600)).execute({"task_state_store": store})
     assert sandbox.requests == []
@@ -43,11 +44,11 @@ def test_a_connection_without_app_id_fails_before_anything_is_sent(sandbox, monk
 def test_a_malformed_connection_fails_clearly(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, api_version="2017-03-12")
     with pytest.raises(AirflowFailException, match="api_version"):
-        send(phone_numbers=numbers(1)).execute({"task_state_store": TaskStateStore()})
+        send(phone_numbers=numbers(1)).execute({"task_state_store": InMemoryTaskState()})
 
 
 def test_fixing_a_terminal_error_and_running_again_sends_everyone_once(sandbox):
-    store = TaskStateStore()
+    store = InMemoryTaskState()
     with pytest.raises(AirflowFailException, match="TemplateIncorrectOrUnapproved"):
         send(phone_numbers=numbers(3), template_id="9999").execute({"task_state_store": store})
     assert send(phone_numbers=numbers(3)).execute({"task_state_store": store})["sent"] == 3
@@ -55,7 +56,7 @@ def test_fixing_a_terminal_error_and_running_again_sends_everyone_once(sandbox):
 
 
 def test_changing_recipients_after_some_were_sent_is_refused(sandbox):
-    store = TaskStateStore()
+    store = InMemoryTaskState()
     send(phone_numbers=numbers(3)).execute({"task_state_store": store})
     with pytest.raises(AirflowFailException, match="different list of recipients"):
         send(phone_numbers=numbers(4)).execute({"task_state_store": store})
@@ -63,7 +64,7 @@ def test_changing_recipients_after_some_were_sent_is_refused(sandbox):
 
 
 def test_running_again_after_success_sends_nothing(sandbox):
-    store = TaskStateStore()
+    store = InMemoryTaskState()
     send(phone_numbers=numbers(5)).execute({"task_state_store": store})
     summary = send(phone_numbers=numbers(5)).execute({"task_state_store": store})
     assert summary["sent"] == 5 and summary["requests"] == 1
@@ -81,7 +82,7 @@ def test_requests_already_submitted_when_the_window_ends_are_deferred_not_droppe
         max_concurrency=8,
         send_window_margin=timedelta(seconds=1),
     )
-    context = {"task_state_store": TaskStateStore()}
+    context = {"task_state_store": InMemoryTaskState()}
     with (
         time_machine.travel(datetime(2026, 11, 25, 21, 59, 58, tzinfo=BEIJING), tick=True),
         pytest.raises(TaskDeferred) as info,
@@ -120,14 +121,14 @@ def test_requests_already_submitted_when_the_window_ends_are_deferred_not_droppe
 )
 def test_bad_input_fails_before_sending_with_a_clear_message(sandbox, kwargs, message):
     with pytest.raises(AirflowFailException, match=message):
-        send(**kwargs).execute({"task_state_store": TaskStateStore()})
+        send(**kwargs).execute({"task_state_store": InMemoryTaskState()})
     assert sandbox.requests == []
 
 
 def test_invalid_numbers_are_named_masked(sandbox):
     with pytest.raises(AirflowFailException) as info:
         send(phone_numbers=["+8613800138000", "+861380013800099", "555"]).execute(
-            {"task_state_store": TaskStateStore()}
+            {"task_state_store": InMemoryTaskState()}
         )
     text = str(info.value)
     assert "2 invalid phone numbers" in text
