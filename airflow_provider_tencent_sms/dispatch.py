@@ -42,8 +42,8 @@ class SendSettings:
     session_context: str | None = None
     extend_code: str | None = None
     sender_id: str | None = None
-    max_concurrency: int = 8
-    max_requests_per_second: float = 500.0
+    max_concurrency: int = 16
+    max_requests_per_second: float = 1000.0
     #: Attempts per request for transient whole-request errors before leaving it to an Airflow retry.
     request_attempts: int = 3
     #: Attempts per recipient for recipient-level transient codes (e.g. the 30-second limit).

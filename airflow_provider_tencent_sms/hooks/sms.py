@@ -241,7 +241,8 @@ class TencentSmsHook(BaseHook):
     def _read_response(response: requests.Response) -> dict[str, Any]:
         status = response.status_code
         try:
-            payload = response.json()
+            # The API answers UTF-8 JSON; parsing the bytes skips requests' charset guessing.
+            payload = json.loads(response.content)
             answer = payload["Response"]
             if not isinstance(answer, dict):
                 raise TypeError("Response is not an object")
