@@ -1,10 +1,15 @@
-"""Pipeline alerts: an SMS when a task is retried or fails, and a summary when the run succeeds."""
+"""Pipeline alerts: an SMS when a task is retried or fails, and a summary when the run succeeds or fails.
+
+``extract`` fails on its first try, so a normal run shows the retry alert and the success summary.
+Trigger it with the conf ``{"outage": true}`` and it fails on every try: the retry alert, then the
+task's failure alert and the run's failure summary.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Param, task
 
 from airflow_provider_tencent_sms.notifications.sms import TencentSmsNotifier
 
@@ -16,6 +21,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tencent-sms", "example"],
+    params={
+        "outage": Param(False, type="boolean", description="Make extract fail on every try (failure alerts)")
+    },
     on_success_callback=TencentSmsNotifier(
         phone_numbers=ON_CALL,
         template_id="1002",
@@ -43,9 +51,10 @@ with DAG(
 ) as dag:
 
     @task
-    def extract(ti=None) -> int:  # type: ignore[no-untyped-def]
-        # Fails on its first try to show the retry alert; a real task would fail on its own.
-        if ti.try_number == 1:
+    def extract(ti=None, params=None) -> int:  # type: ignore[no-untyped-def]
+        # Fails on its first try to show the retry alert (and on every try in an outage, to show the
+        # failure alerts); a real task would fail on its own.
+        if ti.try_number == 1 or params["outage"]:
             raise ConnectionError("source database not reachable")
         return 42
 
