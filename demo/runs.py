@@ -1,0 +1,68 @@
+"""Run one DAG with ``dag.test()`` and read back what each task ended as."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    state: str
+    try_number: int
+    #: The task's XCom ``return_value`` (None if it pushed none).
+    returned: Any
+
+
+@dataclass(frozen=True)
+class DagRunResult:
+    run_id: str
+    state: str
+    seconds: float
+    #: By task id, in the DAG's dependency order.
+    tasks: dict[str, TaskResult]
+
+
+def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
+    """Run ``dag`` once with ``dag.test()`` (tasks and triggers in this process) and collect the outcome."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    started = time.monotonic()
+    run = dag.test(run_conf=conf)
+    seconds = time.monotonic() - started
+    with create_session() as session:
+        instances = {
+            ti.task_id: ti
+            for ti in session.scalars(
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id
+                )
+            )
+        }
+        returned = {
+            xcom.task_id: xcom.value
+            for xcom in session.scalars(
+                select(XComModel).where(
+                    XComModel.dag_id == dag.dag_id,
+                    XComModel.run_id == run.run_id,
+                    XComModel.key == "return_value",
+                )
+            )
+        }
+        tasks = {
+            task.task_id: TaskResult(
+                str(instances[task.task_id].state),
+                instances[task.task_id].try_number,
+                returned.get(task.task_id),
+            )
+            for task in dag.topological_sort()  # type: ignore[no-untyped-call]
+            if task.task_id in instances
+        }
+    return DagRunResult(run.run_id, str(run.state), seconds, tasks)
