@@ -26,7 +26,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "api_version": {
         "label": "API version",
         "description": "2021-01-11 (current) or 2019-07-11.",
-        "schema": {"type": ["string", "null"], "default": API_VERSIONS[0], "enum": [*API_VERSIONS, None]},
+        "schema": {"type": ["string", "null"], "default": API_VERSIONS[0], "enum": list(API_VERSIONS)},
     },
     "token": {
         "label": "Session token",
@@ -36,7 +36,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "language": {
         "label": "Language",
         "description": "Language of error messages: zh-CN or en-US.",
-        "schema": {"type": ["string", "null"], "enum": [*LANGUAGES, None]},
+        "schema": {"type": ["string", "null"], "enum": list(LANGUAGES)},
     },
     "timeout": {
         "label": "Timeout (seconds)",
