@@ -1,0 +1,165 @@
+"""The example DAGs in dags/, run end to end by real Airflow (``dag.test()``) against the sandbox over HTTP.
+
+What a user copying an example relies on: it imports cleanly, its tasks end as described, and the right
+people get the right text exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from airflow_provider_tencent_sms.sandbox import Sandbox
+from tests.conftest import REPO
+from tests.examples.clock import clock_at_task_start
+from tests.examples.runs import example, run_example
+from tests.helpers import use_connection
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+REPORT = "tencent_sms_daily_report.py"
+ALERTS = "tencent_sms_pipeline_alerts.py"
+CAMPAIGN = "tencent_sms_marketing_campaign.py"
+ON_CALL = "+8613800138000"
+RETRY_ALERT = "【Airflow】[extract] retrying after: source database not reachable"
+FAILURE_ALERT = "【Airflow】[extract] failed: source database not reachable"
+OFFERS = {
+    "+8613800138000": "【Airflow】Ann: 20% off Reply TD to unsubscribe.",
+    "+8613800138001": "【Airflow】Bob: 10% off Reply TD to unsubscribe.",
+    "+8613800138002": "【Airflow】Ann: 20% off Reply TD to unsubscribe.",
+}
+
+
+@pytest.fixture
+def sandbox(tencent_sms_sandbox, monkeypatch, airflow_db):
+    use_connection(monkeypatch, tencent_sms_sandbox)
+    return tencent_sms_sandbox
+
+
+def texts_by_number(sandbox) -> dict[str, str]:
+    """Each recipient's text, failing if anyone got more than one message."""
+    counts = Counter(m["phone_number"] for m in sandbox.messages)
+    assert set(counts.values()) <= {1}, f"someone got two messages: {counts}"
+    return {m["phone_number"]: m["text"] for m in sandbox.messages}
+
+
+def task_alerts(sandbox) -> list[tuple[str, str]]:
+    """The alerts about extract (not the run summaries), in the order sent: (recipient, text)."""
+    return [(m["phone_number"], m["text"]) for m in sandbox.messages if "[extract]" in m["text"]]
+
+
+def tomorrow_in_beijing(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    # A day ahead of the real clock, so the moment is in the future whenever the tests run.
+    day = datetime.now(BEIJING).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=BEIJING)
+
+
+def test_dags_folder_has_the_three_examples_and_no_import_errors():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=REPO / "dags")
+    assert bag.import_errors == {}
+    assert bag.captured_warnings == {}
+    assert sorted(bag.dags) == [
+        "tencent_sms_daily_report",
+        "tencent_sms_marketing_campaign",
+        "tencent_sms_pipeline_alerts",
+    ]
+
+
+def test_daily_report_carries_the_computed_figures_to_each_on_call_number(sandbox):
+    run = run_example(example(REPORT))
+    assert run.states == dict.fromkeys(
+        ["count_orders", "sum_revenue", "on_call_team", "send_report"], ("success", 1)
+    )
+    # The three numbers are written in three formats in the DAG; each gets one message, in E.164.
+    text = f"【Airflow】[Report {run.logical_date:%Y-%m-%d}] orders=1284 revenue=56789.5"
+    assert texts_by_number(sandbox) == dict.fromkeys(
+        ["+8613800138000", "+8613900139000", "+16502530000"], text
+    )
+    summary = run.tasks["send_report"].return_value
+    # Mainland and global numbers go in separate requests.
+    assert (summary["sent"], summary["failed"], summary["fee"], summary["requests"]) == (3, 0, 3, 2)
+    assert summary["deferrals"] == []
+
+
+def test_alerts_a_retry_and_then_success(sandbox):
+    run = run_example(example(ALERTS))
+    assert run.state == "success"
+    assert run.states == {"extract": ("success", 2), "load": ("success", 1)}
+    assert run.tasks["load"].return_value == "loaded 42 rows"
+    assert task_alerts(sandbox) == [(ON_CALL, RETRY_ALERT)]
+
+
+def test_alerts_an_outage_sends_the_retry_then_the_failure_alert(sandbox):
+    run = run_example(example(ALERTS), conf={"outage": True})
+    assert run.state == "failed"
+    assert run.states == {"extract": ("failed", 2), "load": ("upstream_failed", 0)}
+    assert task_alerts(sandbox) == [(ON_CALL, RETRY_ALERT), (ON_CALL, FAILURE_ALERT)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Run summaries (DAG-level notifiers) are not sent under dag.test() in Airflow 3.3.2: the notifier "
+    "gets a SerializedDAG it cannot render with (apache/airflow#64649). Beyond that, TencentSmsNotifier renders "
+    "its templates in place, so the same instance called again repeats the first run's text (seen with a "
+    "real scheduler: a scheduled run's summary named an earlier manual run).",
+)
+def test_alerts_each_run_gets_its_own_summary(sandbox):
+    # One parse, three runs: as in a DAG processor, which runs the callbacks of several runs with one parse.
+    dag = example(ALERTS)
+    first, second = run_example(dag), run_example(dag)
+    outage = run_example(dag, conf={"outage": True})
+    summaries = [
+        (m["phone_number"], m["text"])
+        for m in sandbox.messages
+        if "[tencent_sms_pipeline_alerts]" in m["text"]
+    ]
+    assert summaries == [
+        (ON_CALL, f"【Airflow】[tencent_sms_pipeline_alerts] run {first.run_id} succeeded"),
+        (ON_CALL, f"【Airflow】[tencent_sms_pipeline_alerts] run {second.run_id} succeeded"),
+        (ON_CALL, f"【Airflow】[tencent_sms_pipeline_alerts] run {outage.run_id} FAILED"),
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TencentSmsNotifier caches its hook, and with it the connection, on the instance: a DAG parsed once "
+    "(e.g. a session-wide DagBag in a user's tests) keeps alerting the first connection it used.",
+)
+def test_alerts_follow_the_connection_when_the_same_dag_runs_again(sandbox, monkeypatch):
+    dag = example(ALERTS)
+    run_example(dag)
+    assert task_alerts(sandbox) == [(ON_CALL, RETRY_ALERT)]
+    with Sandbox() as moved:
+        use_connection(monkeypatch, moved)
+        run_example(dag)
+        assert task_alerts(moved) == [(ON_CALL, RETRY_ALERT)]
+
+
+def test_campaign_inside_its_window_sends_each_offer_at_once(sandbox):
+    with clock_at_task_start("send_offers", tomorrow_in_beijing(10)):
+        run = run_example(example(CAMPAIGN))
+    assert run.states == {"customers": ("success", 1), "send_offers": ("success", 1)}
+    assert texts_by_number(sandbox) == OFFERS
+    summary = run.tasks["send_offers"].return_value
+    # Customers with the same offer share a request: two requests for three customers.
+    assert (summary["sent"], summary["failed"], summary["requests"]) == (3, 0, 2)
+    assert summary["deferrals"] == []
+
+
+def test_campaign_outside_its_window_defers_until_eight_then_sends(sandbox):
+    opening = tomorrow_in_beijing(8)
+    with clock_at_task_start("send_offers", opening - timedelta(seconds=3)):
+        run = run_example(example(CAMPAIGN))
+    # One try: the task deferred (it did not fail or hold a worker) and resumed when the trigger fired.
+    assert run.states == {"customers": ("success", 1), "send_offers": ("success", 1)}
+    summary = run.tasks["send_offers"].return_value
+    assert summary["deferrals"] == [
+        {"until": opening.astimezone(timezone.utc).isoformat(), "reason": "the marketing window is closed"}
+    ]
+    assert texts_by_number(sandbox) == OFFERS
+    received = [datetime.fromisoformat(m["received_at"]) for m in sandbox.messages]
+    assert min(received) >= opening
