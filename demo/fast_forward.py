@@ -28,6 +28,8 @@ class Jump:
     real: datetime
     to: datetime
     opening: datetime
+    #: The window was open: the jump was asked for (``always``), not needed.
+    forced: bool
 
 
 def _at(day: datetime, hh_mm: str) -> datetime:
@@ -67,11 +69,12 @@ class FastForward:
         zone = ZoneInfo(operator.send_window_timezone)
         now = datetime.now(zone)
         opening = next_opening(now, operator.send_window, operator.send_window_margin)
-        if opening is None and self.always:
+        forced = opening is None and self.always
+        if forced:
             opening = _at(now + timedelta(days=1), operator.send_window[0])
         if opening is None:
             return
-        self.jump = Jump(real=now, to=opening - LEAD, opening=opening)
+        self.jump = Jump(real=now, to=opening - LEAD, opening=opening, forced=forced)
         self._traveller = time_machine.travel(self.jump.to, tick=True)
         self._traveller.start()
 

@@ -133,10 +133,14 @@ def campaign_notes(run: DagRunResult, messages: list[Message], jump: Jump | None
     zone = jump.real.tzinfo
     summary = run.tasks["send_offers"].returned if "send_offers" in run.tasks else None
     deferrals = summary.get("deferrals", []) if isinstance(summary, dict) else []
+    why = (
+        "inside the window; as asked (--show-deferral)"
+        if jump.forced
+        else f"outside the window. Rather than wait {hours} h {minutes:02d} min,"
+    )
     notes = [
-        f"It was {jump.real:%H:%M} in Beijing, outside the campaign's 08:00-22:00 window. Rather than wait "
-        f"{hours} h {minutes:02d} min, the demo moved the clock (time-machine) to {jump.to:%Y-%m-%d %H:%M:%S} "
-        "Beijing time as send_offers started."
+        f"It was {jump.real:%H:%M} in Beijing, {why} the demo moved the clock (time-machine) to "
+        f"{jump.to:%Y-%m-%d %H:%M:%S} Beijing time, just before the next opening, as send_offers started."
     ]
     for deferral in deferrals:
         until = datetime.fromisoformat(deferral["until"]).astimezone(zone)
