@@ -39,13 +39,16 @@ class Scenario:
 
 
 def _states(run: DagRunResult, expected: dict[str, tuple[str, int]]) -> list[str]:
-    found = {task: (result.state, result.try_number) for task, result in run.tasks.items()}
-    return [
-        f"{task} ended {found.get(task, ('missing', 0))[0]} (try {found.get(task, ('', 0))[1]}), "
-        f"expected {state} (try {tries})"
-        for task, (state, tries) in expected.items()
-        if found.get(task) != (state, tries)
-    ]
+    problems = []
+    for task, (state, tries) in expected.items():
+        result = run.tasks.get(task)
+        if result is None:
+            problems.append(f"{task} did not run")
+        elif (result.state, result.try_number) != (state, tries):
+            problems.append(
+                f"{task} ended {result.state} after try {result.try_number}, expected {state} after try {tries}"
+            )
+    return problems
 
 
 def _once_each(messages: list[Message], numbers: set[str]) -> list[str]:
