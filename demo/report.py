@@ -59,10 +59,11 @@ def run(out: TextIO, scenario: Scenario, result: DagRunResult, messages: list[Me
     print(f"{INDENT}run {result.run_id}: {result.state} in {result.seconds:.1f} s", file=out)
     for task_id, task in result.tasks.items():
         print(f"{INDENT}  {_task_line(task_id, task.state, task.try_number)}", file=out)
-    if scenario.send_task is not None and scenario.send_task in result.tasks:
-        _wrap(
-            out, f"{scenario.send_task} returned: {summary_text(result.tasks[scenario.send_task].returned)}"
-        )
+    send = result.tasks.get(scenario.send_task or "")
+    if send is not None and send.returned is not None:
+        _wrap(out, f"{scenario.send_task} returned: {summary_text(send.returned)}")
+    elif send is not None and send.failure_summary is not None:
+        _wrap(out, f"{scenario.send_task} failed; its summary in XCom: {summary_text(send.failure_summary)}")
     print(
         f"{INDENT}the sandbox received {len(messages)} message{'s' if len(messages) != 1 else ''}:", file=out
     )

@@ -16,6 +16,8 @@ class TaskResult:
     try_number: int
     #: The task's XCom ``return_value`` (None if it pushed none).
     returned: Any
+    #: What SendSmsOperator keeps in XCom when it fails (failed recipients and counts); None otherwise.
+    failure_summary: Any
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    from airflow_provider_tencent_sms.operators.sms import SUMMARY_XCOM_KEY
+
     started = time.monotonic()
     run = dag.test(run_conf=conf)
     seconds = time.monotonic() - started
@@ -46,13 +50,13 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
                 )
             )
         }
-        returned = {
-            xcom.task_id: xcom.value
+        xcoms = {
+            (xcom.task_id, xcom.key): xcom.value
             for xcom in session.scalars(
                 select(XComModel).where(
                     XComModel.dag_id == dag.dag_id,
                     XComModel.run_id == run.run_id,
-                    XComModel.key == "return_value",
+                    XComModel.key.in_(["return_value", SUMMARY_XCOM_KEY]),
                 )
             )
         }
@@ -60,7 +64,8 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
             task.task_id: TaskResult(
                 str(instances[task.task_id].state),
                 instances[task.task_id].try_number,
-                returned.get(task.task_id),
+                xcoms.get((task.task_id, "return_value")),
+                xcoms.get((task.task_id, SUMMARY_XCOM_KEY)),
             )
             for task in dag.topological_sort()  # type: ignore[no-untyped-call]
             if task.task_id in instances
