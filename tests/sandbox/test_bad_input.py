@@ -121,6 +121,10 @@ def _exchange(sandbox: Sandbox, data: bytes) -> bytes:
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{}",
         b"POST / HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70_000 + b"\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+        b"POST / HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 101 + b"\r\n",
+        b"GET /\r\n\r\n",
+        b"GET / HTTP/2.0\r\n\r\n",
     ],
 )
 def test_broken_http(sandbox: Sandbox, request_bytes: bytes) -> None:
@@ -129,3 +133,14 @@ def test_broken_http(sandbox: Sandbox, request_bytes: bytes) -> None:
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 ")
         assert "Error" in json.loads(body)["Response"]
+
+
+def test_http_1_0_closes_after_the_answer_unless_kept_alive(sandbox: Sandbox) -> None:
+    closed = _exchange(sandbox, b"GET /_sandbox/faults HTTP/1.0\r\n\r\n")
+    assert b"Connection: close" in closed
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=5) as conn:
+        request = b"GET /_sandbox/faults HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        conn.sendall(request)
+        assert conn.recv(65536).endswith(b"[]")
+        conn.sendall(request)  # the same connection still works
+        assert conn.recv(65536).endswith(b"[]")
