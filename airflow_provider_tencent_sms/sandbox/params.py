@@ -145,9 +145,6 @@ class Params:
     def __init__(self, values: dict[str, object]) -> None:
         self._values = values
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._values
-
     def string(self, name: str, default: str = "") -> str:
         value = self._values.get(name, default)
         assert isinstance(value, str)
