@@ -39,15 +39,20 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium not installed and cannot install it: the browser test will be skipped"; fi
 
+# The example DAGs end to end (real Airflow, dag.test()) against the local sandbox, with a short report.
 demo: $(STAMP)
-	@echo "make demo arrives with the demo issue (#6); see README.md" ; exit 1
+	$(PY) -m demo.run_demo
+
+# The same DAGs in a running Airflow 3 (UI, scheduler, triggerer) with the sandbox, until Ctrl-C.
+airflow: $(STAMP)
+	$(PY) -m demo.run_airflow
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev.lock
 
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache
+	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .demo test-artifacts
 
 # Benchmarks (a few minutes): writes bench/results/latest.json and latest.md.
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,21 @@ class TencentSmsNotifier(BaseNotifier):
         self.tencent_sms_conn_id = tencent_sms_conn_id
         self.default_region = default_region
         self.max_param_length = max_param_length
+
+    def __call__(self, *args: Any) -> None:
+        # Airflow keeps one notifier instance for every run of a DAG, and rendering replaces the templates
+        # in place: render and send from a fresh copy (with no cached hook, so no stale connection) instead.
+        fresh = copy.copy(self)
+        fresh.__dict__.pop("hook", None)
+        BaseNotifier.__call__(fresh, *args)
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        dag = context.get("dag")
+        if jinja_env is None and dag is not None and not hasattr(dag, "get_template_env"):
+            # Airflow 3.3.2's dag.test() hands DAG-level callbacks a serialized DAG, which cannot make a
+            # template environment (apache/airflow#64649): render with the default one.
+            jinja_env = self.get_template_env(dag=None)
+        super().render_template_fields(context, jinja_env)
 
     @cached_property
     def hook(self) -> TencentSmsHook:

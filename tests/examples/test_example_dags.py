@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from airflow_provider_tencent_sms.sandbox import Sandbox
+from tests.clock import clock_at_task_start
 from tests.conftest import REPO
-from tests.examples.clock import clock_at_task_start
 from tests.examples.runs import example, run_example
 from tests.helpers import use_connection
 
@@ -100,13 +100,6 @@ def test_alerts_an_outage_sends_the_retry_then_the_failure_alert(sandbox):
     assert task_alerts(sandbox) == [(ON_CALL, RETRY_ALERT), (ON_CALL, FAILURE_ALERT)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Run summaries (DAG-level notifiers) are not sent under dag.test() in Airflow 3.3.2: the notifier "
-    "gets a SerializedDAG it cannot render with (apache/airflow#64649). Beyond that, TencentSmsNotifier renders "
-    "its templates in place, so the same instance called again repeats the first run's text (seen with a "
-    "real scheduler: a scheduled run's summary named an earlier manual run).",
-)
 def test_alerts_each_run_gets_its_own_summary(sandbox):
     # One parse, three runs: as in a DAG processor, which runs the callbacks of several runs with one parse.
     dag = example(ALERTS)
@@ -124,11 +117,6 @@ def test_alerts_each_run_gets_its_own_summary(sandbox):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TencentSmsNotifier caches its hook, and with it the connection, on the instance: a DAG parsed once "
-    "(e.g. a session-wide DagBag in a user's tests) keeps alerting the first connection it used.",
-)
 def test_alerts_follow_the_connection_when_the_same_dag_runs_again(sandbox, monkeypatch):
     dag = example(ALERTS)
     run_example(dag)

@@ -110,3 +110,13 @@ def test_async_notify_for_deadline_alerts(sandbox):
     asyncio.run(run())
     (message,) = sandbox.messages
     assert message["text"].endswith("[nightly_etl] deadline missed")
+
+
+def test_one_instance_serves_every_run_with_its_own_context(sandbox):
+    # Airflow keeps one notifier per DAG object and calls it for each run.
+    notifier = TencentSmsNotifier(
+        phone_numbers=["+8613800138000"], template_id="1002", template_params=["etl", "run {{ run_id }}"]
+    )
+    notifier(context(run_id="first"))
+    notifier(context(run_id="second"))
+    assert [m["text"].rsplit("] ", 1)[1] for m in sandbox.messages] == ["run first", "run second"]

@@ -17,6 +17,7 @@ from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
+from tests.clock import clock_at_task_start
 from tests.conftest import TEST_DAGS
 from tests.dag_runs import run_dag
 from tests.helpers import use_connection
@@ -147,8 +148,7 @@ def test_bad_window_settings_fail_clearly_before_sending(sandbox, kwargs, messag
 def test_deferral_under_dag_test(tencent_sms_sandbox, monkeypatch, airflow_db):
     use_connection(monkeypatch, tencent_sms_sandbox)
     opening = datetime(2026, 11, 25, 8, 0, tzinfo=BEIJING)
-    # dag.test() takes several seconds to parse and start the DAG: leave enough lead for it.
-    with time_machine.travel(opening - timedelta(seconds=25), tick=True):
+    with clock_at_task_start("send", opening - timedelta(seconds=3)):
         outcome = run_dag(TEST_DAGS / "sms_scenarios.py", "sms_marketing")["send"]
     assert (outcome.state, outcome.try_number) == ("success", 1)
     # The task deferred once, to the opening; dag.test() ran the trigger, which fired at that moment.
