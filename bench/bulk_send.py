@@ -226,13 +226,18 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    # Airflow's task logging writes to file descriptor 1: send it to stderr, keeping stdout for the result.
+    result_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     result = {
         "latency_20ms": bench(20, args.recipients, args.rounds),
         "latency_0ms": bench(0, args.recipients, args.rounds),
         "rate_cap": rate_cap(100.0, 300),
     }
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    sys.stdout.flush()
+    json.dump(result, result_out, indent=2)
+    result_out.write("\n")
+    result_out.close()
 
 
 if __name__ == "__main__":
