@@ -11,8 +11,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from .batching import Batch
@@ -72,6 +73,19 @@ class DispatchResult:
     stopped_at_deadline: bool = False
     requests: int = 0
     errors_by_code: dict[str, int] = field(default_factory=dict)
+
+
+def _drain(completed: SimpleQueue[Future[_Answer]], timeout: float) -> list[Future[_Answer]]:
+    """Wait up to ``timeout`` for one finished future, then take every other one already there."""
+    try:
+        done = [completed.get(timeout=timeout)]
+    except Empty:
+        return []
+    while True:
+        try:
+            done.append(completed.get_nowait())
+        except Empty:
+            return done
 
 
 class Dispatcher:
@@ -165,6 +179,9 @@ class Dispatcher:
         verbose = total <= PER_REQUEST_LOG_LIMIT
         queue = deque(units)
         running: dict[Future[_Answer], SendUnit] = {}
+        # Finished futures arrive here: cheaper than concurrent.futures.wait(), which installs a waiter on
+        # every running future each time it is called.
+        completed: SimpleQueue[Future[_Answer]] = SimpleQueue()
         window = max(1, self.settings.max_concurrency * 2)
         started = last_progress = last_checkpoint = time.monotonic()
         finished = 0
@@ -181,11 +198,13 @@ class Dispatcher:
                             self.ledger.start(chunk)
                             self.checkpoint()
                             last_checkpoint = time.monotonic()
-                            running.update({pool.submit(self._send, unit): unit for unit in chunk})
+                            for unit in chunk:
+                                future = pool.submit(self._send, unit)
+                                running[future] = unit
+                                future.add_done_callback(completed.put)
                     if not running:
                         break
-                    done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
-                    for future in done:
+                    for future in _drain(completed, timeout=1.0):
                         unit = running.pop(future)
                         self._record(unit, future.result(), result, verbose, finished + 1, total)
                         finished += 1

@@ -41,6 +41,9 @@ _SEND_SMS_NAMES = {
 }
 
 
+_new_tuple = tuple.__new__
+
+
 class SendStatus(NamedTuple):
     """The outcome of one number in a SendSms request.
 
@@ -63,14 +66,18 @@ class SendStatus(NamedTuple):
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> SendStatus:
         get = item.get
-        return cls(
-            str(get("PhoneNumber", "")),
-            str(get("Code", "")),
-            str(get("Message", "")),
-            str(get("SerialNo", "")),
-            int(get("Fee") or 0),
-            str(get("IsoCode", "")),
-            str(get("SessionContext", "")),
+        # tuple.__new__ skips the named tuple's keyword handling: this runs once per recipient.
+        return _new_tuple(
+            cls,
+            (
+                str(get("PhoneNumber", "")),
+                str(get("Code", "")),
+                str(get("Message", "")),
+                str(get("SerialNo", "")),
+                int(get("Fee") or 0),
+                str(get("IsoCode", "")),
+                str(get("SessionContext", "")),
+            ),
         )
 
     def __repr__(self) -> str:
