@@ -42,6 +42,10 @@ SUMMARY_XCOM_KEY = "sms_summary"
 _SKEW_GRACE = timedelta(minutes=10)
 _SKEW_RETRY = timedelta(seconds=60)
 _VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
+#: After this many deferrals in a row for Tencent's marketing-hours refusal, the refusals are not about the
+#: time of day (a few are expected: clock skew just after 08:00 retries every minute for up to 10 minutes).
+MAX_WINDOW_REFUSALS = 12
+_REFUSED_AS_OUTSIDE = "as outside its marketing hours"
 #: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
 TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
 
@@ -300,10 +304,22 @@ class SendSmsOperator(BaseOperator):
                 window.next_opening(window.closing(now)), window, "the marketing window closes soon"
             )
         if ledger.has_window_waiters:
+            refusals = 0
+            for _, reason in reversed(ledger.deferrals):
+                if not reason.endswith(_REFUSED_AS_OUTSIDE):
+                    break
+                refusals += 1
+            if refusals >= MAX_WINDOW_REFUSALS:
+                raise AirflowFailException(
+                    f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours "
+                    f"{refusals + 1} times in a row, also inside 08:00-22:00 Beijing time: waiting longer will "
+                    "not help. Check the template's type and the account in the SMS console; "
+                    f"{summary['sent']} recipients already had their message and will not get another."
+                )
             return Deferral(
                 self._tencent_resume_time(now),
                 TENCENT_WINDOW,
-                f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours",
+                f"Tencent refused {ledger.waiting_count} recipients {_REFUSED_AS_OUTSIDE}",
             )
         if result.transient_error is not None:
             raise AirflowException(

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
+from airflow_provider_tencent_sms.operators.sms import MAX_WINDOW_REFUSALS, SendSmsOperator
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.clock import clock_at_task_start
 from tests.conftest import TEST_DAGS
@@ -157,3 +157,16 @@ def test_deferral_under_dag_test(tencent_sms_sandbox, monkeypatch, airflow_db):
     ]
     received = [datetime.fromisoformat(m["received_at"]) for m in tencent_sms_sandbox.messages]
     assert len(received) == 3 and min(received) >= opening
+
+
+def test_refusals_that_waiting_does_not_cure_end_the_task(sandbox):
+    # Tencent (the sandbox) keeps refusing as outside its hours even at 10:00 Beijing time.
+    sandbox.add_fault(code="FailedOperation.MarketingSendTimeConstraint")
+    op, context = campaign(), {"task_state_store": InMemoryTaskState()}
+    moment = datetime(2026, 11, 25, 10, 0, tzinfo=BEIJING)
+    for _ in range(MAX_WINDOW_REFUSALS):
+        with time_machine.travel(moment, tick=False):
+            moment = deferral(op, context, "resume")
+    with time_machine.travel(moment, tick=False), pytest.raises(AirflowFailException, match="waiting longer"):
+        op.resume(context)
+    assert sandbox.messages == []
