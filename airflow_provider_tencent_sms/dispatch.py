@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -71,8 +71,6 @@ class DispatchResult:
     transient_error: TencentSmsError | None = None
     not_sent: int = 0
     stopped_at_deadline: bool = False
-    requests: int = 0
-    errors_by_code: dict[str, int] = field(default_factory=dict)
 
 
 def _drain(completed: SimpleQueue[Future[_Answer]], timeout: float) -> list[Future[_Answer]]:
@@ -225,7 +223,6 @@ class Dispatcher:
                     self.ledger.release(unit)
         if not verbose:
             self._log_progress(finished, total, time.monotonic() - started)
-        result.requests = finished
         return result
 
     def _record(
@@ -245,7 +242,7 @@ class Dispatcher:
             if self._past_deadline():
                 result.stopped_at_deadline = True
         elif answer.statuses is not None:
-            self._record_statuses(unit, positions, answer.statuses, result, limits)
+            self._record_statuses(unit, positions, answer.statuses, limits)
             if verbose:
                 first = self.batches[unit.batch].numbers[positions[0]]
                 log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
@@ -272,7 +269,6 @@ class Dispatcher:
         unit: SendUnit,
         positions: list[int],
         statuses: list[SendStatus],
-        result: DispatchResult,
         limits: dict[str, Any],
     ) -> None:
         batch = self.batches[unit.batch]
@@ -290,8 +286,6 @@ class Dispatcher:
         for number in numbers:
             status = by_number.get(number)
             outcomes.append(None if status is None else (status.code, status.message, status.fee))
-            if status is not None and not status.ok:
-                result.errors_by_code[status.code] = result.errors_by_code.get(status.code, 0) + 1
         self.ledger.record_statuses(unit, positions, outcomes, **limits)
 
     def _record_refusal(
@@ -302,7 +296,6 @@ class Dispatcher:
         result: DispatchResult,
         limits: dict[str, Any],
     ) -> None:
-        result.errors_by_code[error.code] = result.errors_by_code.get(error.code, 0) + len(positions)
         if error.disposition is Disposition.TERMINAL:
             self.ledger.release(unit)
             result.not_sent += len(positions)
