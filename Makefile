@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint typecheck unit docs demo bench clean lock venv browser airflow
+.PHONY: test lint typecheck unit docs demo bench clean lock venv browser redis airflow
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,7 +28,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-test: browser lint typecheck unit docs
+test: browser redis lint typecheck unit docs
 
 # The browser test drives Debian's Chromium (no browser downloads here). Installed when we can (root with
 # apt-get); otherwise only that test is skipped, with its reason in the test report.
@@ -38,6 +38,15 @@ browser:
 		echo "Installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium not installed and cannot install it: the browser test will be skipped"; fi
+
+# The Celery end-to-end test runs its own Debian redis-server as the broker, installed the same way (never
+# started as a service: the test starts one on a free loopback port and stops it).
+redis:
+	@if [ -x /usr/bin/redis-server ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's redis-server for the Celery test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else echo "redis-server not installed and cannot install it: the Celery test will be skipped"; fi
 
 # The example DAGs end to end (real Airflow, dag.test()) against the local sandbox, with a short report.
 demo: $(STAMP)
