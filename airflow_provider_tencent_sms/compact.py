@@ -20,6 +20,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, filterfalse
 from typing import overload
 
 from .batching import MAX_BATCH_SIZE, Batch, _split_by_class
@@ -108,26 +109,30 @@ class _Collector:
             self.invalid_entries.append((row, entry))
 
     def add(self, chunk: RowChunk) -> None:
-        others = _not_cn_mobiles(chunk.numbers) if chunk.numbers else set()
-        if not others and chunk.params is None and not chunk.bad_rows:
-            # The fast path for canonical Mainland mobiles, the bulk of large lists: conversion in C.
-            self.bucket(((), True), array("q", map(int, chunk.numbers)))
-            return
-        verdicts = {raw: _other_to_e164(raw, self.region) for raw in others}
+        numbers = chunk.numbers
+        others = _not_cn_mobiles(numbers) if numbers else set()
         problems = [(row, f"({problem})") for row, problem in chunk.bad_rows]
         pending: dict[_Key, list[int]] = {}
-        params: Iterable[tuple[str, ...]] = chunk.params if chunk.params is not None else [()] * len(chunk.numbers)
-        for raw, row, values in zip(chunk.numbers, chunk.rows, params, strict=True):
+        if chunk.params is None:
+            # Canonical Mainland mobiles, the bulk of large lists, are selected and converted in C; only the
+            # other rows are looked at one by one.
+            self.bucket(((), True), array("q", map(int, filterfalse(others.__contains__, numbers))))
+            rows: Iterable[tuple[int, str, tuple[str, ...]]] = (
+                (row, raw, ()) for row, raw in compress(zip(chunk.rows, numbers), map(others.__contains__, numbers))
+            )
+        else:
+            rows = zip(chunk.rows, numbers, chunk.params, strict=True)
+        verdicts = {raw: _other_to_e164(raw, self.region) for raw in others}
+        for row, raw, params in rows:
             e164 = verdicts.get(raw, raw)
             if e164 is None:
                 problems.append((row, mask(raw)))
                 continue
-            key = (values, e164.startswith(MAINLAND_CHINA_PREFIX))
-            pending.setdefault(key, []).append(int(e164))
+            pending.setdefault((params, e164.startswith(MAINLAND_CHINA_PREFIX)), []).append(int(e164))
         for row, problem in sorted(problems):
             self.invalid(row, problem)
-        for key, numbers in pending.items():
-            self.bucket(key, array("q", numbers))
+        for key, values in pending.items():
+            self.bucket(key, array("q", values))
 
     def bucket(self, key: _Key, numbers: array[int]) -> None:
         if self.shard is not None:
