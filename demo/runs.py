@@ -25,8 +25,13 @@ class DagRunResult:
     run_id: str
     state: str
     seconds: float
-    #: By task id, in the DAG's dependency order.
+    #: By task id (``task_id[i]`` for mapped task instances), in the DAG's dependency order.
     tasks: dict[str, TaskResult]
+
+
+def task_key(task_id: str, map_index: int) -> str:
+    """How a task instance is named in results: its task id, with ``[i]`` for a mapped one."""
+    return task_id if map_index < 0 else f"{task_id}[{map_index}]"
 
 
 def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
@@ -43,7 +48,7 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
     seconds = time.monotonic() - started
     with create_session() as session:
         instances = {
-            ti.task_id: ti
+            (ti.task_id, ti.map_index): ti
             for ti in session.scalars(
                 select(TaskInstance).where(
                     TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id
@@ -51,7 +56,7 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
             )
         }
         xcoms = {
-            (xcom.task_id, xcom.key): xcom.value
+            (xcom.task_id, xcom.map_index, xcom.key): xcom.value
             for xcom in session.scalars(
                 select(XComModel).where(
                     XComModel.dag_id == dag.dag_id,
@@ -60,14 +65,14 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
                 )
             )
         }
+        order = {task.task_id: i for i, task in enumerate(dag.topological_sort())}  # type: ignore[no-untyped-call]
         tasks = {
-            task.task_id: TaskResult(
-                str(instances[task.task_id].state),
-                instances[task.task_id].try_number,
-                xcoms.get((task.task_id, "return_value")),
-                xcoms.get((task.task_id, SUMMARY_XCOM_KEY)),
+            task_key(task_id, map_index): TaskResult(
+                str(ti.state),
+                ti.try_number,
+                xcoms.get((task_id, map_index, "return_value")),
+                xcoms.get((task_id, map_index, SUMMARY_XCOM_KEY)),
             )
-            for task in dag.topological_sort()  # type: ignore[no-untyped-call]
-            if task.task_id in instances
+            for (task_id, map_index), ti in sorted(instances.items(), key=lambda item: (order[item[0][0]], item[0][1]))
         }
     return DagRunResult(run.run_id, str(run.state), seconds, tasks)

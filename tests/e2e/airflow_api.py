@@ -68,10 +68,13 @@ class AirflowApi:
     def pause(self, dag_id: str) -> None:
         self.patch(f"/dags/{quote(dag_id)}", {"is_paused": True})
 
-    def trigger(self, dag_id: str, logical_date: datetime | None = None) -> str:
+    def trigger(
+        self, dag_id: str, logical_date: datetime | None = None, conf: dict[str, Any] | None = None
+    ) -> str:
         """Create a manual run (logical date now unless given, as the UI does); returns its run id."""
         moment = logical_date or datetime.now(timezone.utc)
-        run = self.post(f"/dags/{quote(dag_id)}/dagRuns", {"logical_date": moment.isoformat()})
+        body: dict[str, Any] = {"logical_date": moment.isoformat(), **({"conf": conf} if conf else {})}
+        run = self.post(f"/dags/{quote(dag_id)}/dagRuns", body)
         return str(run["dag_run_id"])
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
@@ -106,6 +109,10 @@ class AirflowApi:
     def task_tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
         path = f"/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}/tries"
         return list(self.get(path)["task_instances"])
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        path = f"/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}/xcomEntries/{quote(key)}"
+        return self.get(path, map_index=map_index, deserialize=True)["value"]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
         """The task's log for one try, as text (one line per structured log event)."""

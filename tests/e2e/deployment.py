@@ -91,13 +91,32 @@ def _wait_healthy(deployment: Deployment) -> None:
     )
 
 
+@dataclass(frozen=True)
+class ExtraComponent:
+    """A process the deployment runs besides its own components, e.g. a Celery worker."""
+
+    name: str
+    #: The ``airflow`` subcommand and its arguments.
+    args: tuple[str, ...]
+    #: Environment on top of the deployment's.
+    env: Mapping[str, str]
+
+
 @contextmanager
 def airflow_deployment(
-    root: Path, dag_files: Iterable[Path], connections: Mapping[str, str], log_dir: Path
+    root: Path,
+    dag_files: Iterable[Path],
+    connections: Mapping[str, str],
+    log_dir: Path,
+    *,
+    settings_env: Mapping[str, str] | None = None,
+    extra_components: Iterable[ExtraComponent] = (),
 ) -> Iterator[Deployment]:
     """Run the deployment for the duration of the block; stop it and check for strays afterwards.
 
     ``dag_files`` are copied into a fresh dags folder; component logs go to ``log_dir``.
+    ``settings_env`` overrides configuration for every component (e.g. another executor);
+    ``extra_components`` are started after the others and stopped with them.
     """
     settings = Settings(
         home=root / "airflow-home",
@@ -117,7 +136,7 @@ def airflow_deployment(
     # A known password instead of a generated one: SimpleAuthManager keeps users it finds in this file.
     password = secrets.token_urlsafe(12)
     settings.passwords_file.write_text(json.dumps({settings.username: password}))
-    env = environment(settings, connections)
+    env = {**environment(settings, connections), **(settings_env or {})}
     airflow = [sys.executable, "-m", "airflow"]
 
     migrate_log = log_dir / "db-migrate.log"
@@ -133,6 +152,12 @@ def airflow_deployment(
     try:
         for name in COMPONENTS:
             components.append(processes.Component.start(name, [*airflow, name], env, log_dir / f"{name}.log"))
+        for extra in extra_components:
+            components.append(
+                processes.Component.start(
+                    extra.name, [*airflow, *extra.args], {**env, **extra.env}, log_dir / f"{extra.name}.log"
+                )
+            )
         deployment = Deployment(settings, password, tuple(components))
         _wait_healthy(deployment)
         yield deployment

@@ -96,6 +96,24 @@ def descendants(sessions: Collection[int], marker: str) -> dict[int, str]:
     return found
 
 
+def kill_session(component: Component) -> list[int]:
+    """SIGKILL every process of the component's session, task processes included, as a lost machine would
+    stop them; returns their pids."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if _session(entry) != component.process.pid:
+                continue
+            os.kill(int(entry.name), signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        killed.append(int(entry.name))
+    component.process.wait()
+    return killed
+
+
 def kill_strays(sessions: Collection[int], marker: str, wait: float = 5.0) -> dict[int, str]:
     """Wait for the components' descendants to exit; SIGKILL and return those that do not."""
     deadline = time.monotonic() + wait

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from demo.runs import task_key
 from tests.conftest import TEST_DAGS
 
 
@@ -56,7 +57,7 @@ def run_example(dag: Any, conf: dict[str, Any] | None = None) -> ExampleRun:
     run = dag.test(run_conf=conf)
     with create_session() as session:
         returned = {
-            xcom.task_id: xcom.value
+            task_key(xcom.task_id, xcom.map_index): xcom.value
             for xcom in session.scalars(
                 select(XComModel).where(
                     XComModel.dag_id == dag.dag_id,
@@ -66,7 +67,9 @@ def run_example(dag: Any, conf: dict[str, Any] | None = None) -> ExampleRun:
             )
         }
         tasks = {
-            ti.task_id: TaskOutcome(str(ti.state), ti.try_number, returned.get(ti.task_id))
+            task_key(ti.task_id, ti.map_index): TaskOutcome(
+                str(ti.state), ti.try_number, returned.get(task_key(ti.task_id, ti.map_index))
+            )
             for ti in session.scalars(
                 select(TaskInstance).where(
                     TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id

@@ -22,6 +22,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 REPORT = "tencent_sms_daily_report.py"
 ALERTS = "tencent_sms_pipeline_alerts.py"
 CAMPAIGN = "tencent_sms_marketing_campaign.py"
+LARGE_CAMPAIGN = "tencent_sms_large_campaign.py"
 ON_CALL = "+8613800138000"
 RETRY_ALERT = "【Airflow】[extract] retrying after: source database not reachable"
 FAILURE_ALERT = "【Airflow】[extract] failed: source database not reachable"
@@ -56,7 +57,7 @@ def tomorrow_in_beijing(hour: int, minute: int = 0, second: int = 0) -> datetime
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=BEIJING)
 
 
-def test_dags_folder_has_the_three_examples_and_no_import_errors():
+def test_dags_folder_has_the_four_examples_and_no_import_errors():
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=REPO / "dags")
@@ -64,6 +65,7 @@ def test_dags_folder_has_the_three_examples_and_no_import_errors():
     assert bag.captured_warnings == {}
     assert sorted(bag.dags) == [
         "tencent_sms_daily_report",
+        "tencent_sms_large_campaign",
         "tencent_sms_marketing_campaign",
         "tencent_sms_pipeline_alerts",
     ]
@@ -151,3 +153,20 @@ def test_campaign_outside_its_window_defers_until_eight_then_sends(sandbox):
     assert texts_by_number(sandbox) == OFFERS
     received = [datetime.fromisoformat(m["received_at"]) for m in sandbox.messages]
     assert min(received) >= opening
+
+
+def test_large_campaign_sends_the_exported_file_in_four_shards_once_each(sandbox):
+    from airflow_provider_tencent_sms.shards import shard_of
+
+    run = run_example(example(LARGE_CAMPAIGN))
+    shards = [f"send_campaign[{i}]" for i in range(4)]
+    assert run.states == {"export_customers": ("success", 1), **dict.fromkeys(shards, ("success", 1))}
+    customers = [f"+86137{i:08d}" for i in range(2_000)]
+    texts = texts_by_number(sandbox)
+    assert texts == dict.fromkeys(customers, "【Airflow】[Shop] Spring sale: 20% off everything this week")
+    for index, shard in enumerate(shards):
+        summary = run.tasks[shard].return_value
+        mine = sum(1 for number in customers if shard_of(number, 4) == index)
+        # Each shard sent exactly its own customers, in requests of at most 200.
+        assert (summary["recipients"], summary["sent"], summary["failed"]) == (mine, mine, 0)
+        assert summary["requests"] == -(-mine // 200)
