@@ -96,6 +96,8 @@ class CompactAudience:
 class _Collector:
     region: str
     shard: Shard | None
+    #: The parameters of rows that have none of their own.
+    params: tuple[str, ...] = ()
     #: Per bucket: (parameters, class) -> numbers, with repeats.
     buckets: list[dict[_Key, array[int]]] = field(default_factory=lambda: [{} for _ in range(BUCKETS)])
     #: (parameters, class) in first-seen order: the order of the plan's parts.
@@ -116,9 +118,12 @@ class _Collector:
         if chunk.params is None:
             # Canonical Mainland mobiles, the bulk of large lists, are selected and converted in C; only the
             # other rows are looked at one by one.
-            self.bucket(((), True), array("q", map(int, filterfalse(others.__contains__, numbers))))
+            self.bucket((self.params, True), array("q", map(int, filterfalse(others.__contains__, numbers))))
             rows: Iterable[tuple[int, str, tuple[str, ...]]] = (
-                (row, raw, ()) for row, raw in compress(zip(chunk.rows, numbers), map(others.__contains__, numbers))
+                (row, raw, self.params)
+                for row, raw in compress(
+                    zip(chunk.rows, numbers, strict=True), map(others.__contains__, numbers)
+                )
             )
         else:
             rows = zip(chunk.rows, numbers, chunk.params, strict=True)
@@ -161,7 +166,9 @@ class _Collector:
                     _claim(owners, unique, key[0])
                 merged[key].extend(unique)
             self.buckets[index] = {}  # each bucket's memory goes as soon as it is merged
-        parts = tuple(Part(params, mainland, numbers) for (params, mainland), numbers in merged.items() if numbers)
+        parts = tuple(
+            Part(params, mainland, numbers) for (params, mainland), numbers in merged.items() if numbers
+        )
         return CompactAudience(
             parts, duplicates, self.invalid_count, tuple(self.invalid_entries), positions_are_rows
         )
@@ -177,7 +184,10 @@ def _claim(owners: dict[int, tuple[str, ...]], numbers: Iterable[int], params: t
 
 
 def compact_audience(
-    chunks: Iterable[RowChunk], default_region: str = "CN", shard: Shard | None = None
+    chunks: Iterable[RowChunk],
+    default_region: str = "CN",
+    shard: Shard | None = None,
+    template_params: tuple[str, ...] = (),
 ) -> CompactAudience:
     """Normalise, validate and deduplicate the rows of a recipients file, in bounded memory.
 
@@ -187,9 +197,10 @@ def compact_audience(
     :param chunks: the rows, as :func:`~.sources.read_rows` yields them.
     :param default_region: ISO 3166-1 alpha-2 code for numbers without ``+``.
     :param shard: keep only this shard's numbers.
+    :param template_params: the parameters of every row, for files without parameter columns.
     :raises ValueError: for an unknown region or a number with two sets of parameters.
     """
-    collector = _Collector(_check_region(default_region), shard)
+    collector = _Collector(_check_region(default_region), shard, template_params)
     for chunk in chunks:
         collector.add(chunk)
     return collector.result(positions_are_rows=True)
@@ -274,4 +285,3 @@ def _big_endian(numbers: array[int]) -> bytes:
     swapped = array("q", numbers)
     swapped.byteswap()
     return swapped.tobytes()
-

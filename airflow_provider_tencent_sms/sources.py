@@ -58,7 +58,9 @@ def format_of(name: str, recipients_format: str | None = None) -> str:
     """
     if recipients_format is not None:
         if recipients_format not in FORMATS:
-            raise ValueError(f"recipients_format must be one of {', '.join(FORMATS)}, got {recipients_format!r}.")
+            raise ValueError(
+                f"recipients_format must be one of {', '.join(FORMATS)}, got {recipients_format!r}."
+            )
         return recipients_format
     path = PurePosixPath(name)
     suffix = (PurePosixPath(path.stem) if path.suffix == ".gz" else path).suffix.lower()
@@ -94,7 +96,9 @@ def read_rows(
         return _jsonl_rows(stream, tuple(param_columns), allow_empty_params)
     if recipients_format == "text":
         if param_columns:
-            raise ValueError("A plain-text recipients file has numbers only: use CSV or JSON Lines for param_columns.")
+            raise ValueError(
+                "A plain-text recipients file has numbers only: use CSV or JSON Lines for param_columns."
+            )
         return _text_rows(stream)
     raise ValueError(f"recipients_format must be one of {', '.join(FORMATS)}, got {recipients_format!r}.")
 
@@ -194,7 +198,10 @@ def _jsonl_rows(stream: IO[str], param_keys: tuple[str, ...], allow_empty: bool)
                 if absent:
                     raise ValueError(f"Row {row} has no key {', '.join(map(repr, absent))} (param_columns).")
                 chunk.params.append(
-                    tuple(template_param(item[key], f"Row {row}: key {key!r}", allow_empty) for key in param_keys)
+                    tuple(
+                        template_param(item[key], f"Row {row}: key {key!r}", allow_empty)
+                        for key in param_keys
+                    )
                 )
             rows.append(row)
             chunk.numbers.append(str(number))

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from prepare import SEED, _e164_numbers, _peak_rss_mb  # noqa: E402
+from prepare import SEED, _e164_numbers, _peak_rss_mb
 
 GOAL_SECONDS = 20.0
 GOAL_RSS_MB = 1024.0
@@ -50,7 +49,9 @@ def run_child(path: str, shard: int | None, shards: int) -> dict[str, Any]:
     cpu_before = time.process_time()
     start = time.perf_counter()
     with open_recipients(path) as stream:
-        audience = compact_audience(read_rows(stream, "csv"), shard=None if shard is None else Shard(shard, shards))
+        audience = compact_audience(
+            read_rows(stream, "csv"), shard=None if shard is None else Shard(shard, shards)
+        )
     read = time.perf_counter()
     plan = BatchPlan(audience.parts)
     digest = plan.digest()
@@ -80,7 +81,9 @@ def measure(path: Path, shard: int | None = None, shards: int = 1) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=COUNT)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=int, help=argparse.SUPPRESS)
@@ -107,7 +110,9 @@ def main() -> None:
         "met": whole_run["seconds"] <= GOAL_SECONDS and whole_run["peak_rss_mb"] <= GOAL_RSS_MB,
     }
     # What the recipients add to a process that has imported the provider.
-    report["mb_per_million"] = (whole_run["peak_rss_mb"] - whole_run["rss_before_mb"]) * 1_000_000 / args.count
+    report["mb_per_million"] = (
+        (whole_run["peak_rss_mb"] - whole_run["rss_before_mb"]) * 1_000_000 / args.count
+    )
     print(json.dumps(report, indent=2))
 
 

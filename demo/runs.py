@@ -73,6 +73,8 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> DagRunResult:
                 xcoms.get((task_id, map_index, "return_value")),
                 xcoms.get((task_id, map_index, SUMMARY_XCOM_KEY)),
             )
-            for (task_id, map_index), ti in sorted(instances.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+            for (task_id, map_index), ti in sorted(
+                instances.items(), key=lambda item: (order[item[0][0]], item[0][1])
+            )
         }
     return DagRunResult(run.run_id, str(run.state), seconds, tasks)

@@ -169,8 +169,12 @@ def check_large_campaign(run: DagRunResult, messages: list[Message], jump: Jump 
     if set(counts) != LARGE_CAMPAIGN_NUMBERS or set(counts.values()) != {1}:
         twice = sum(1 for c in counts.values() if c > 1)
         missing = len(LARGE_CAMPAIGN_NUMBERS - set(counts))
-        problems.append(f"expected one message to each of 2,000 customers: {missing} missing, {twice} got more")
-    sent = [(run.tasks[s].returned or {}).get("sent", 0) if s in run.tasks else 0 for s in LARGE_CAMPAIGN_SHARDS]
+        problems.append(
+            f"expected one message to each of 2,000 customers: {missing} missing, {twice} got more"
+        )
+    sent = [
+        (run.tasks[s].returned or {}).get("sent", 0) if s in run.tasks else 0 for s in LARGE_CAMPAIGN_SHARDS
+    ]
     if sum(sent) != len(LARGE_CAMPAIGN_NUMBERS):
         problems.append(f"the shards report {sent} sent, {sum(sent)} in all, expected 2,000")
     return problems

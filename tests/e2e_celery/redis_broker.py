@@ -36,7 +36,19 @@ def redis_server(folder: Path, log_path: Path) -> Iterator[str]:
     """A throwaway Redis (no persistence, loopback only); yields its URL."""
     port = free_port()
     binary = REDIS_SERVER if Path(REDIS_SERVER).is_file() else str(shutil.which("redis-server"))
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)]
+    argv = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:

@@ -61,9 +61,21 @@ def celery_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[D
         workers = [
             ExtraComponent(
                 f"celery-{name}",
-                ("celery", "worker", "--concurrency", "2", "--celery-hostname", f"{name}@localhost",
-                 "--skip-serve-logs", "--without-mingle", "--without-gossip"),
-                {WORKER_NAME_VARIABLE: name, "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.e2e_celery.hostname.worker_name"},
+                (
+                    "celery",
+                    "worker",
+                    "--concurrency",
+                    "2",
+                    "--celery-hostname",
+                    f"{name}@localhost",
+                    "--skip-serve-logs",
+                    "--without-mingle",
+                    "--without-gossip",
+                ),
+                {
+                    WORKER_NAME_VARIABLE: name,
+                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.e2e_celery.hostname.worker_name",
+                },
             )
             for name in WORKERS
         ]
@@ -80,7 +92,8 @@ def _worker(deployment: Deployment, name: str) -> Any:
 
 def _mapped(api: AirflowApi, run_id: str) -> list[dict[str, Any]]:
     return sorted(
-        (ti for ti in api.task_instances(DAG_ID, run_id) if ti["task_id"] == TASK_ID), key=lambda ti: ti["map_index"]
+        (ti for ti in api.task_instances(DAG_ID, run_id) if ti["task_id"] == TASK_ID),
+        key=lambda ti: ti["map_index"],
     )
 
 
@@ -89,14 +102,19 @@ def _tries(api: AirflowApi, run_id: str, map_index: int) -> list[dict[str, Any]]
     return list(api.get(path)["task_instances"])
 
 
-def test_a_sharded_send_survives_a_lost_worker(celery_airflow: tuple[Deployment, Sandbox], tmp_path: Path) -> None:
+def test_a_sharded_send_survives_a_lost_worker(
+    celery_airflow: tuple[Deployment, Sandbox], tmp_path: Path
+) -> None:
     deployment, sandbox = celery_airflow
     api = AirflowApi(deployment.url, deployment.username, deployment.password)
     campaign = tmp_path / "campaign.csv"
     campaign.write_text("phone_number\n" + "".join(f"{n}\n" for n in RECIPIENTS))
     for name in WORKERS:
-        wait_for(lambda name=name: "ready." in _worker(deployment, name).log_tail(200), timeout=90,
-                 what=f"celery {name} to be ready")
+        wait_for(
+            lambda name=name: "ready." in _worker(deployment, name).log_tail(200),
+            timeout=90,
+            what=f"celery {name} to be ready",
+        )
     api.wait_for_dag(DAG_ID)
     api.unpause(DAG_ID)
     run_id = api.trigger(DAG_ID, conf={"recipients_uri": campaign.as_uri()})

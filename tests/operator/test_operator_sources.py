@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,12 @@ def write_csv(path: Path, rows: list[str], header: str = "phone_number") -> Path
 def test_a_csv_file_is_sent_once_to_each_number(sandbox, tmp_path):
     path = write_csv(tmp_path / "list.csv", [*numbers(450), *numbers(10)])
     summary = run(send(recipients_uri=str(path), template_params=["Shop", "Sale"]))
-    assert (summary["recipients"], summary["sent"], summary["duplicates"], summary["requests"]) == (450, 450, 10, 3)
+    assert (summary["recipients"], summary["sent"], summary["duplicates"], summary["requests"]) == (
+        450,
+        450,
+        10,
+        3,
+    )
     assert set(once_each(sandbox)) == set(numbers(450))
 
 
@@ -65,7 +71,9 @@ def test_exactly_one_source_of_recipients(sandbox, tmp_path):
 
 
 def test_bad_rows_fail_by_row_masked_and_nothing_is_sent(sandbox, tmp_path):
-    path = write_csv(tmp_path / "list.csv", ["A,+8613800138000", "B,1380013800", "C"], header="name,phone_number")
+    path = write_csv(
+        tmp_path / "list.csv", ["A,+8613800138000", "B,1380013800", "C"], header="name,phone_number"
+    )
     with pytest.raises(AirflowFailException) as failure:
         run(send(recipients_uri=str(path), template_params=["a", "b"]))
     message = str(failure.value)
@@ -98,7 +106,9 @@ def test_an_unknown_format_fails_with_the_fix(sandbox, tmp_path):
     path = write_csv(tmp_path / "list.dat", numbers(1))
     with pytest.raises(AirflowFailException, match="recipients_format"):
         run(send(recipients_uri=str(path), template_params=["a", "b"]))
-    assert run(send(recipients_uri=str(path), recipients_format="csv", template_params=["a", "b"]))["sent"] == 1
+    assert (
+        run(send(recipients_uri=str(path), recipients_format="csv", template_params=["a", "b"]))["sent"] == 1
+    )
 
 
 def test_shards_of_a_list_send_everyone_once_each_shard_its_own(sandbox):
@@ -114,19 +124,36 @@ def test_shards_of_a_list_send_everyone_once_each_shard_its_own(sandbox):
 
 def test_the_account_rate_is_divided_among_the_shards(sandbox):
     # 40 requests/s for the account and 4 shards: this shard starts a request at most every 0.1 s.
-    run(send(phone_numbers=numbers(1000), template_params=["a", "b"], shards=4, shard=0, max_requests_per_second=40))
+    run(
+        send(
+            phone_numbers=numbers(1000),
+            template_params=["a", "b"],
+            shards=4,
+            shard=0,
+            max_requests_per_second=40,
+        )
+    )
     starts = [r.monotonic for r in sandbox.requests if r.action == "SendSms"]
     assert len(starts) >= 2
-    assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.09
+    assert min(b - a for a, b in pairwise(starts)) >= 0.09
 
 
 def test_a_task_scoped_rate_is_not_divided(sandbox):
     operator = send(
-        phone_numbers=numbers(1), template_params=["a", "b"], shards=4, shard=0, rate_limit_scope="task",
+        phone_numbers=numbers(1),
+        template_params=["a", "b"],
+        shards=4,
+        shard=0,
+        rate_limit_scope="task",
         max_requests_per_second=40,
     )
     assert operator._settings().max_requests_per_second == 40
-    assert send(phone_numbers=numbers(1), shards=4, shard=0, max_requests_per_second=40)._settings().max_requests_per_second == 10
+    assert (
+        send(phone_numbers=numbers(1), shards=4, shard=0, max_requests_per_second=40)
+        ._settings()
+        .max_requests_per_second
+        == 10
+    )
 
 
 @pytest.mark.parametrize(

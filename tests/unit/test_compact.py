@@ -44,7 +44,9 @@ def test_a_file_holds_the_same_recipients_as_the_same_list(numbers, repeated):
 
 def test_the_plan_of_a_file_is_the_same_every_time():
     numbers = [f"+86138{i:08d}" for i in range(5000)] + ["+16502530000"]
-    assert BatchPlan(text_audience(numbers).parts).digest() == BatchPlan(text_audience(numbers).parts).digest()
+    assert (
+        BatchPlan(text_audience(numbers).parts).digest() == BatchPlan(text_audience(numbers).parts).digest()
+    )
 
 
 @given(plans(), st.integers(1, MAX_BATCH_SIZE))

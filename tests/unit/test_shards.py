@@ -54,7 +54,12 @@ def test_shards_are_even():
 
 @pytest.mark.parametrize(
     ("index", "count", "error"),
-    [(4, 4, "between 0 and shards - 1 = 3"), (-1, 4, "between 0"), (0, 0, "at least 1"), (True, 2, "must be an int")],
+    [
+        (4, 4, "between 0 and shards - 1 = 3"),
+        (-1, 4, "between 0"),
+        (0, 0, "at least 1"),
+        (True, 2, "must be an int"),
+    ],
 )
 def test_a_wrong_shard_is_refused(index, count, error):
     with pytest.raises((ValueError, TypeError), match=error):

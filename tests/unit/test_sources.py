@@ -67,11 +67,14 @@ def test_personalised_csv_groups_rows_by_their_parameters(tmp_path: Path) -> Non
     path = tmp_path / "codes.csv"
     path.write_text(
         'phone_number,name,code\n+8613800138000,"Li, Wei",1234\n+8613800138001,Wang,99\n'
-        "+8613800138002,Wang,99\n+8613800138000,\"Li, Wei\",1234\n"
+        '+8613800138002,Wang,99\n+8613800138000,"Li, Wei",1234\n'
     )
     audience = audience_of(path, param_columns=["name", "code"])
     groups = {part.params: sorted(f"+{n}" for n in part.numbers) for part in audience.parts}
-    assert groups == {("Li, Wei", "1234"): ["+8613800138000"], ("Wang", "99"): ["+8613800138001", "+8613800138002"]}
+    assert groups == {
+        ("Li, Wei", "1234"): ["+8613800138000"],
+        ("Wang", "99"): ["+8613800138001", "+8613800138002"],
+    }
     assert audience.duplicates == 1
 
 
