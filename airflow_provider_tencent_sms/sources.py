@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from .recipients import _template_param as template_param
 
@@ -166,14 +166,10 @@ class _Records:
         return chunk
 
 
-def _row_params(
-    values: tuple[str, ...] | str, names: tuple[str, ...], row: int, allow_empty: bool
-) -> tuple[str, ...]:
-    # itemgetter of two or more items gives a tuple; of one item (a single parameter) the value itself.
-    items = values if isinstance(values, tuple) else (values,)
+def _row_params(values: tuple[str, ...], names: tuple[str, ...], row: int, allow_empty: bool) -> tuple[str, ...]:
     return tuple(
         template_param(value, f"Row {row}: column {name!r}", allow_empty)
-        for value, name in zip(items, names, strict=True)
+        for value, name in zip(values, names, strict=True)
     )
 
 
@@ -252,7 +248,7 @@ def open_recipients(source: Any, conn_id: str | None = None) -> Iterator[IO[str]
         else:
             path = Path(source)
     with path.open("rb") as raw:
-        binary: IO[bytes] = gzip.GzipFile(fileobj=raw) if str(path).endswith(".gz") else raw
+        binary = cast("IO[bytes]", gzip.GzipFile(fileobj=raw)) if str(path).endswith(".gz") else raw
         # utf-8-sig: spreadsheet exports often start with a byte-order mark, which would rename the first column.
         with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
             yield text
