@@ -166,7 +166,9 @@ class _Records:
         return chunk
 
 
-def _row_params(values: tuple[str, ...], names: tuple[str, ...], row: int, allow_empty: bool) -> tuple[str, ...]:
+def _row_params(
+    values: tuple[str, ...], names: tuple[str, ...], row: int, allow_empty: bool
+) -> tuple[str, ...]:
     return tuple(
         template_param(value, f"Row {row}: column {name!r}", allow_empty)
         for value, name in zip(values, names, strict=True)
