@@ -6,7 +6,8 @@ fresh subprocess, so that its peak RSS (``ru_maxrss``) is its own, timed from op
 digest: what ``SendSmsOperator(recipients_uri=...)`` does before its first request. The machine is shared,
 so CPU seconds and the load average are reported next to the wall-clock time. Prints one JSON object.
 
-Cases: the whole file; the first 1,000,000 rows (memory per million); one shard of four of those.
+Cases: the whole file (three runs: the goal is judged on their median); the first 1,000,000 rows
+(memory per million); one shard of four of those (the cost of hashing every number).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +87,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--count", type=int, default=COUNT)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
@@ -96,18 +99,24 @@ def main() -> None:
         whole, million = Path(folder) / "campaign.csv", Path(folder) / "million.csv"
         write_csv(whole, args.count)
         write_csv(million, min(args.count, 1_000_000))
+        runs = [measure(whole) for _ in range(args.runs)]
         report: dict[str, Any] = {
             "timed": "open + read + normalise + dedupe + plan + digest of a CSV, fresh process each",
             "count": args.count,
-            "whole": measure(whole),
+            "whole_runs": runs,
             "million": measure(million),
             "million_one_shard_of_4": measure(million, 1, 4),
         }
-    whole_run = report["whole"]
+    median = statistics.median(run["seconds"] for run in runs)
+    whole_run = min(runs, key=lambda run: abs(run["seconds"] - median))
+    report["whole"] = whole_run
+    report["same_plan_every_run"] = len({run["plan_digest"] for run in runs}) == 1
+    peak = max(run["peak_rss_mb"] for run in runs)
     report["goal"] = {
         "max_seconds": GOAL_SECONDS,
         "max_peak_rss_mb": GOAL_RSS_MB,
-        "met": whole_run["seconds"] <= GOAL_SECONDS and whole_run["peak_rss_mb"] <= GOAL_RSS_MB,
+        "met": median <= GOAL_SECONDS and peak <= GOAL_RSS_MB,
+        "runs_within": sum(run["seconds"] <= GOAL_SECONDS for run in runs),
     }
     # What the recipients add to a process that has imported the provider.
     report["mb_per_million"] = (
