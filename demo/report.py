@@ -14,6 +14,10 @@ WIDTH = 110
 INDENT = "    "
 
 
+#: A large campaign's messages are listed this far, then counted.
+MAX_LISTED_MESSAGES = 10
+
+
 def _wrap(out: TextIO, text: str, label: str = "") -> None:
     """Print ``text`` after ``label``, continuation lines indented under it."""
     hang = INDENT + " " * (len(label) or 2)
@@ -67,8 +71,10 @@ def run(out: TextIO, scenario: Scenario, result: DagRunResult, messages: list[Me
     print(
         f"{INDENT}the sandbox received {len(messages)} message{'s' if len(messages) != 1 else ''}:", file=out
     )
-    for message in messages:
+    for message in messages[:MAX_LISTED_MESSAGES]:
         print(f"{INDENT}  {mask(str(message['phone_number'])):<16} {message['text']}", file=out)
+    if len(messages) > MAX_LISTED_MESSAGES:
+        print(f"{INDENT}  … and {len(messages) - MAX_LISTED_MESSAGES} more", file=out)
 
 
 def verdict(out: TextIO, notes: list[str], problems: list[str]) -> None:
