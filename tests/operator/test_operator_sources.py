@@ -181,3 +181,11 @@ def test_sharded_send_maps_one_task_instance_per_shard():
     assert mapped.task_id == "send"
     assert mapped.partial_kwargs["shards"] == 3
     assert mapped.expand_input.value == {"shard": [0, 1, 2]}
+
+
+def test_a_shard_with_nobody_in_it_succeeds_without_sending(sandbox):
+    only = numbers(1)
+    empty = next(index for index in range(4) if shard_of(only[0], 4) != index)
+    summary = run(send(phone_numbers=only, template_params=["a", "b"], shards=4, shard=empty))
+    assert (summary["recipients"], summary["sent"], summary["requests"]) == (0, 0, 0)
+    assert sandbox.requests == []
