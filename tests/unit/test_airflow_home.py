@@ -36,7 +36,9 @@ def test_airflow_left_alone_creates_home_airflow(tmp_path):
 
 
 def test_the_docs_build_gives_airflow_its_own_home(tmp_path):
-    documented = re.findall(r"^\.\. auto(?:module|class):: (\S+)$", (REPO / "docs" / "api.md").read_text(), re.M)
+    documented = re.findall(
+        r"^\.\. auto(?:module|class):: (\S+)$", (REPO / "docs" / "api.md").read_text(), re.M
+    )
     assert documented, "docs/api.md documents no module: this check would prove nothing"
     # What sphinx-build does: run conf.py, then autodoc imports each documented module.
     code = (
@@ -71,6 +73,8 @@ def test_the_demo_gives_airflow_its_own_home(tmp_path):
 def test_the_test_suite_gives_airflow_its_own_home(tmp_path):
     # Collecting imports conftest.py, every pytest plugin (this provider's included) and the test module,
     # which imports Airflow and the operator.
-    result = _run("", tmp_path, "-m", "pytest", "--collect-only", "-q", "tests/operator/test_operator_execute.py")
+    result = _run(
+        "", tmp_path, "-m", "pytest", "--collect-only", "-q", "tests/operator/test_operator_execute.py"
+    )
     assert re.search(r"^[1-9]\d* tests? collected", result.stdout, re.M), result.stdout
     assert not (tmp_path / "airflow").exists()
