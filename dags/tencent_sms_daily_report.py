@@ -40,8 +40,9 @@ with DAG(
         phone_numbers=on_call_team(),
         template_id="1002",
         template_params=[
-            # Not {{ ds }}: a run triggered by hand has no logical date in Airflow 3; run_after always exists.
-            "Report {{ dag_run.run_after | ds }}",
+            # Not {{ ds }}: a run triggered by hand has no logical date in Airflow 3. The day the run is for,
+            # else the day it was started.
+            "Report {{ (dag_run.logical_date or dag_run.run_after) | ds }}",
             "orders={{ ti.xcom_pull(task_ids='count_orders') }} "
             "revenue={{ ti.xcom_pull(task_ids='sum_revenue') }}",
         ],

@@ -85,12 +85,22 @@ def test_daily_report_carries_the_computed_figures_to_each_on_call_number(sandbo
     assert summary["deferrals"] == []
 
 
-def test_daily_report_triggered_by_hand_without_a_logical_date_names_the_day_it_ran(sandbox):
-    # `airflow dags trigger` in Airflow 3 starts a run without a logical date: no {{ ds }} in its context.
-    run = run_example(example(REPORT), logical_date=None)
-    assert run.logical_date is None
+@pytest.mark.parametrize(
+    "logical_date",
+    [
+        # `airflow dags trigger` in Airflow 3 starts a run without a logical date: no {{ ds }} in its context.
+        None,
+        # Re-sending an earlier day's report: that day, not today.
+        datetime(2026, 1, 5, 9, tzinfo=timezone.utc),
+    ],
+    ids=["triggered-by-hand", "earlier-day"],
+)
+def test_daily_report_names_the_day_of_its_run_whatever_started_it(sandbox, logical_date):
+    run = run_example(example(REPORT), logical_date=logical_date)
+    assert run.logical_date == logical_date
     assert run.states["send_report"] == ("success", 1)
-    text = f"【Airflow】[Report {run.run_after:%Y-%m-%d}] orders=1284 revenue=56789.5"
+    day = logical_date or run.run_after
+    text = f"【Airflow】[Report {day:%Y-%m-%d}] orders=1284 revenue=56789.5"
     assert texts_by_number(sandbox) == dict.fromkeys(REPORT_NUMBERS, text)
 
 
