@@ -44,6 +44,34 @@ _SEND_SMS_NAMES = {
 _new_tuple = tuple.__new__
 
 
+def _list_argument(
+    value: object, name: str, allowed: tuple[type, ...], accepted: str, example: str
+) -> list[Any]:
+    """``value`` as a list, refusing a bare string and items whose type is not in ``allowed`` (nor bool).
+
+    A string is iterable, so without this check ``"+8613900139000"`` would go out as 14 one-character
+    numbers and ``"abc"`` as three parameters; ``None`` or a dict would go out as its text.
+    """
+    if isinstance(value, str | bytes):
+        shown = value if isinstance(value, str) else value.decode(errors="replace")
+        if name == "phone_numbers":
+            shown = mask(shown)
+        raise TypeError(
+            f"{name} must be a list of {accepted}, not one {type(value).__name__} ({shown!r}), which would "
+            f"be sent one character per item: pass e.g. {example}"
+        )
+    items: list[Any] = list(value)  # type: ignore[call-overload]
+    # map(type, ...) runs in C: the common case costs one small set per request.
+    if not set(map(type, items)) <= set(allowed):
+        for position, item in enumerate(items):
+            if not isinstance(item, allowed) or isinstance(item, bool):
+                kind = "None (NoneType)" if item is None else f"of type {type(item).__name__}"
+                raise TypeError(
+                    f"{name}[{position}] is {kind}; each item must be a {accepted}: pass e.g. {example}"
+                )
+    return items
+
+
 class SendStatus(NamedTuple):
     """The outcome of one number in a SendSms request.
 
@@ -296,16 +324,28 @@ class TencentSmsHook(BaseHook):
         """
         Send one SendSms request and return one status per number.
 
-        :param phone_numbers: 1 to 200 numbers in E.164, all Mainland China or all global.
+        :param phone_numbers: a list of 1 to 200 numbers (strings) in E.164, all Mainland China or all
+            global; a bare string is refused, not split into characters.
         :param template_id: an approved template's id.
-        :param template_params: the template's positional parameters; non-strings become strings.
+        :param template_params: a list of the template's positional parameters, each a str, int or
+            float (numbers become text); a bare string, ``None``, a bool or any other type is refused.
+        :raises TypeError: ``phone_numbers`` or ``template_params`` is not a list of the accepted types.
         :param sign_name: the approved signature's content; the connection's ``sign_name`` by default.
         :param sms_sdk_app_id: the SMS application id; the connection's ``sms_sdk_app_id`` by default.
         :param session_context: echoed back by Tencent (under 512 bytes).
         :param extend_code: the extension code, if enabled for the account.
         :param sender_id: the sender id for global SMS, if enabled.
         """
-        numbers = list(phone_numbers)
+        numbers = _list_argument(
+            phone_numbers, "phone_numbers", (str,), "str in E.164 form", "['+8613800138000']"
+        )
+        template_params = _list_argument(
+            template_params,
+            "template_params",
+            (str, int, float),
+            "str, int or float",
+            "['order 42', 3] (convert anything else to the text the SMS should show)",
+        )
         if not numbers:
             raise ValueError("send_sms needs at least one phone number")
         if len(numbers) > MAX_NUMBERS_PER_REQUEST:
