@@ -11,11 +11,18 @@ from typing import Any, NamedTuple
 
 import requests
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, SSLError
 
 from .. import __version__
-from ..connection import CONNECT_TIMEOUT, DEFAULT_CONN_ID, ConnectionConfig, parse_connection
+from ..connection import (
+    CONNECT_TIMEOUT,
+    DEFAULT_CONN_ID,
+    ConnectionConfig,
+    missing_connection_error,
+    parse_connection,
+)
 from ..exceptions import (
     InvalidConnectionError,
     OutcomeUnknownError,
@@ -179,13 +186,24 @@ class TencentSmsHook(BaseHook):
 
     @cached_property
     def config(self) -> ConnectionConfig:
-        """The connection, read and checked on first use."""
-        return self._read_config(self.get_connection(self.tencent_sms_conn_id))
+        """The connection, read and checked on first use.
+
+        :raises InvalidConnectionError: the connection is not defined or a field is wrong; the message
+            says what to fix (no retry can fix it).
+        """
+        try:
+            conn = self.get_connection(self.tencent_sms_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection_error(self.tencent_sms_conn_id) from None
+        return self._read_config(conn)
 
     async def aconfig(self) -> ConnectionConfig:
         """Read the connection without blocking an event loop (for the triggerer); cached like ``config``."""
         if "config" not in self.__dict__:
-            conn = await self.aget_connection(self.tencent_sms_conn_id)
+            try:
+                conn = await self.aget_connection(self.tencent_sms_conn_id)
+            except AirflowNotFoundException:
+                raise missing_connection_error(self.tencent_sms_conn_id) from None
             self.__dict__["config"] = self._read_config(conn)
         return self.config
 
