@@ -23,6 +23,7 @@ from ..connection import (
     missing_connection_error,
     parse_connection,
 )
+from ..error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE
 from ..exceptions import (
     InvalidConnectionError,
     OutcomeUnknownError,
@@ -300,13 +301,14 @@ class TencentSmsHook(BaseHook):
             if not isinstance(answer, dict):
                 raise TypeError("Response is not an object")
         except (ValueError, KeyError, TypeError):
+            # Not Tencent's answer: a proxy or gateway's page. Its hint (error_codes) says what that implies.
             excerpt = " ".join(response.text[:_EXCERPT_CHARS].split())
-            code = "InvalidResponse" if status == 200 else f"HttpError.{status}"
+            code = INVALID_RESPONSE if status == 200 else f"{HTTP_ERROR_PREFIX}{status}"
             raise TencentSmsApiError(
                 code,
                 f"HTTP {status} with a body that is not Tencent Cloud API JSON: {excerpt!r}",
                 http_status=status,
-                # A 5xx from a proxy may come after Tencent processed the request.
+                # A 5xx from a proxy may come after Tencent processed the request; a 4xx was refused.
                 outcome_unknown=status >= 500 or status == 200,
             ) from None
         error = answer.get("Error")
@@ -319,11 +321,11 @@ class TencentSmsHook(BaseHook):
             )
         if status != 200:
             raise TencentSmsApiError(
-                f"HttpError.{status}",
+                INVALID_RESPONSE,
                 f"HTTP {status} without an error in the body",
                 answer.get("RequestId"),
                 http_status=status,
-                outcome_unknown=status >= 500,
+                outcome_unknown=True,
             )
         return answer
 
@@ -398,7 +400,7 @@ class TencentSmsHook(BaseHook):
         statuses = answer.get("SendStatusSet")
         if not isinstance(statuses, list):
             raise TencentSmsApiError(
-                "InvalidResponse",
+                INVALID_RESPONSE,
                 "SendSms answer has no SendStatusSet list",
                 answer.get("RequestId"),
                 outcome_unknown=True,
