@@ -262,6 +262,9 @@ ERROR_CODES: dict[str, ErrorClass] = {
     ),
 }
 
+#: Codes that say the application id (SdkAppId) is wrong, unknown or disabled.
+WRONG_APP_ID_CODES = frozenset(code for code, cls in ERROR_CODES.items() if cls.hint == _CHECK_APP)
+
 #: For codes not in the table: the disposition of their family (the part before the first dot).
 #: Anything else is terminal: retrying what we do not understand could cost money or annoy people.
 PREFIX_DEFAULTS: dict[str, ErrorClass] = {

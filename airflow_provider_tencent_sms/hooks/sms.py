@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -23,7 +24,7 @@ from ..connection import (
     missing_connection_error,
     parse_connection,
 )
-from ..error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE
+from ..error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE, WRONG_APP_ID_CODES
 from ..exceptions import (
     InvalidConnectionError,
     OutcomeUnknownError,
@@ -41,6 +42,14 @@ MAX_NUMBERS_PER_REQUEST = 200
 #: A number that is well-formed but is never sent to: test_connection only asks about it.
 _PROBE_NUMBER = "+8613800000000"
 _EXCERPT_CHARS = 200
+#: test_connection's read-only calls exist in this API version only.
+_QUERY_VERSION = "2021-01-11"
+#: SendStatusStatistics takes Beijing-time hours (UTC+8, no daylight saving time).
+_BEIJING = timezone(timedelta(hours=8))
+_SIGN_PAGE = 100
+#: At most this many pages of signatures per region are read (a large account has a few hundred).
+_MAX_SIGN_PAGES = 20
+_SIGN_STATUS = {1: "in review", -1: "rejected", 2: "approved but not yet active"}
 
 #: Wire names of SendSms parameters that differ between the two API versions.
 _SEND_SMS_NAMES = {
@@ -408,15 +417,84 @@ class TencentSmsHook(BaseHook):
         return [SendStatus.from_api(item) for item in statuses]
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the credentials with one signed, read-only call (DescribePhoneNumberInfo); sends nothing."""
+        """Check the connection with read-only calls; sends nothing.
+
+        - the credentials: ``DescribePhoneNumberInfo`` (needs no application id);
+        - the ``sms_sdk_app_id``, when set: ``SendStatusStatistics`` for the current hour of that
+          application, which Tencent refuses for an application id the account does not have (or a
+          disabled one); any other refusal (e.g. a CAM policy without that action) is reported as not
+          checked;
+        - the ``sign_name``, when set: ``DescribeSmsSignList`` lists the account's signatures (Mainland
+          China and global, page by page) with their review status; the name must be among them and approved.
+          This proves the account has an approved signature with exactly that content, not that a given
+          template may be sent with it. If the list cannot be read (an account or CAM policy without access
+          to it), the signature is reported as not checked and the result does not fail on it.
+
+        :return: whether everything checked is right, and a message saying what was checked or what is wrong.
+        """
         try:
             config = self.config
         except InvalidConnectionError as exc:
             return False, str(exc)
         try:
-            self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version="2021-01-11")
+            self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version=_QUERY_VERSION)
         except TencentSmsApiError as exc:
             return False, f"Tencent Cloud refused the credentials: {exc}"
         except TencentSmsError as exc:
             return False, f"Could not reach {config.endpoint}: {exc}"
-        return True, f"Connected to {config.endpoint} as SecretId {config.secret_id}"
+        findings = [(True, f"Connected to {config.endpoint} as SecretId {config.secret_id}")]
+        try:
+            if config.sms_sdk_app_id:
+                findings.append(self._check_app_id(config.sms_sdk_app_id))
+            if config.sign_name:
+                findings.append(self._check_sign_name(config.sign_name))
+        except TencentSmsError as exc:
+            return False, f"Could not finish checking {config.endpoint}: {exc}"
+        ok = all(found for found, _ in findings)
+        return ok, "; ".join(text for _, text in findings)
+
+    def _check_app_id(self, app_id: str) -> tuple[bool, str]:
+        hour = datetime.now(_BEIJING).strftime("%Y%m%d%H")
+        params = {"BeginTime": hour, "EndTime": hour, "SmsSdkAppId": app_id, "Limit": 0, "Offset": 0}
+        try:
+            self.call("SendStatusStatistics", params, version=_QUERY_VERSION)
+        except TencentSmsApiError as exc:
+            if exc.code in WRONG_APP_ID_CODES:
+                return False, f"SdkAppId {app_id!r} (extra 'sms_sdk_app_id') is wrong: {exc}"
+            return True, f"SdkAppId {app_id!r} (extra 'sms_sdk_app_id') not checked: {exc}"
+        return True, f"SdkAppId {app_id!r} exists"
+
+    def _check_sign_name(self, sign_name: str) -> tuple[bool, str]:
+        try:
+            signatures = dict(self._signatures())
+        except TencentSmsApiError as exc:
+            return (
+                True,
+                f"signature {sign_name!r} (extra 'sign_name') not checked: cannot list signatures: {exc}",
+            )
+        status = signatures.get(sign_name)
+        if status is None:
+            known = ", ".join(repr(name) for name in list(signatures)[:10]) or "none"
+            return False, (
+                f"signature {sign_name!r} (extra 'sign_name') is not one of the account's signatures "
+                f"(the content must match exactly; the account has: {known})"
+            )
+        if status != 0:
+            state = _SIGN_STATUS.get(status, f"not approved (StatusCode {status})")
+            return False, f"signature {sign_name!r} (extra 'sign_name') is {state}: SendSms refuses it"
+        return True, f"signature {sign_name!r} is approved"
+
+    def _signatures(self) -> Iterator[tuple[str, int]]:
+        """(content, StatusCode) of the account's Mainland China and global signatures."""
+        for international in (0, 1):
+            for page in range(_MAX_SIGN_PAGES):
+                answer = self.call(
+                    "DescribeSmsSignList",
+                    {"International": international, "Limit": _SIGN_PAGE, "Offset": page * _SIGN_PAGE},
+                    version=_QUERY_VERSION,
+                )
+                items = answer.get("DescribeSignListStatusSet") or []
+                for item in items:
+                    yield str(item.get("SignName", "")), int(item.get("StatusCode", -1))
+                if len(items) < _SIGN_PAGE:
+                    break
