@@ -113,7 +113,7 @@ ERROR_CODES: dict[str, ErrorClass] = {
     ),
     INVALID_RESPONSE: ErrorClass(
         _T,
-        f"an answer that is not Tencent Cloud API JSON (from a proxy or captive portal?), {_OUTCOME_UNKNOWN}",
+        f"the answer is not Tencent Cloud API JSON (a proxy or a captive portal answered?): {_OUTCOME_UNKNOWN}",
     ),
     # SMS: sending.
     "FailedOperation.ContainSensitiveWord": ErrorClass(_T, "the message contains words Tencent refuses"),
