@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import jinja2
-
 ELLIPSIS = "…"
 
 #: What a parameter whose rendering failed is sent as: the alert still goes out, visibly incomplete.
@@ -53,16 +51,3 @@ def shorten(value: str, limit: int | None) -> str:
     if limit is None or len(value) <= limit:
         return value
     return value[: max(limit - 1, 0)] + ELLIPSIS if limit > 0 else ""
-
-
-def value_mistake(value: object) -> str | None:
-    """What is wrong with a value a template put into a parameter, or None if it looks right.
-
-    ``None`` and Jinja's undefined values are mistakes: ``{{ ti.xcom_pull(task_ids="typo") }}`` gives
-    ``None``, which would go out as the text "None".
-    """
-    if value is None:
-        return "None"
-    if isinstance(value, jinja2.Undefined):
-        return "an undefined value"
-    return None

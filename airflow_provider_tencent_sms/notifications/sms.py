@@ -16,7 +16,8 @@ from airflow.sdk import BaseNotifier
 from ..connection import DEFAULT_CONN_ID
 from ..exceptions import TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from ..phone import mask
-from .params import UNRENDERED, neutralise_urls, shorten, value_mistake
+from ..rendering import GapProbe, RenderedWithGap, describe_gap
+from .params import UNRENDERED, neutralise_urls, shorten
 
 # The hook (requests) and recipient parsing (phonenumbers) are imported when an alert is sent, not when
 # the DAG file that declares the notifier is parsed.
@@ -112,33 +113,29 @@ class TencentSmsNotifier(BaseNotifier):
             usable = dag is not None and hasattr(dag, "get_template_env")
             jinja_env = self.get_template_env(dag=dag if usable else None)
         # Each parameter is rendered on its own, so that one that fails (StrictUndefined) does not lose the
-        # alert; the other fields are rendered by Airflow.
+        # alert; the other fields are rendered by Airflow. The probe notes expressions that gave no value.
+        probe = GapProbe()
+        jinja_env = probe.environment(jinja_env)
         templates, self.template_params = self.template_params, None
         super().render_template_fields(context, jinja_env)
         if isinstance(templates, list | tuple):
             self.template_params = [
-                self._render_param(f"[{i}]", t, context, jinja_env) for i, t in enumerate(templates)
+                self._render_param(f"template_params[{i}]", t, context, jinja_env, probe)
+                for i, t in enumerate(templates)
             ]
         elif templates is not None:
-            self.template_params = self._render_param("", templates, context, jinja_env)
+            self.template_params = self._render_param("template_params", templates, context, jinja_env, probe)
 
-    def _render_param(self, where: str, template: Any, context: Context, jinja_env: Any) -> Any:
-        """Render one parameter, logging (never raising) a failure or an expression that gave None/undefined."""
-        mistakes: list[str] = []
-        outer = jinja_env.finalize
-
-        def finalize(value: Any) -> Any:
-            # Called with the value of every {{ expression }} before it becomes text.
-            mistake = value_mistake(value)
-            if mistake:
-                mistakes.append(mistake)
-            return outer(value) if outer else value
-
+    def _render_param(
+        self, where: str, template: Any, context: Context, jinja_env: Any, probe: GapProbe
+    ) -> Any:
+        """Render one parameter; a failure or an expression with no value is logged, never raised."""
+        probe.gaps.clear()
         try:
-            rendered = self.render_template(template, context, jinja_env.overlay(finalize=finalize))
+            rendered = self.render_template(template, context, jinja_env)
         except Exception as exc:
             self.log.error(
-                "SMS alert: template_params%s %r failed to render (%s: %s); sending %r in its place",
+                "SMS alert: %s %r failed to render (%s: %s); sending %r in its place",
                 where,
                 template,
                 type(exc).__name__,
@@ -146,17 +143,12 @@ class TencentSmsNotifier(BaseNotifier):
                 UNRENDERED,
             )
             return UNRENDERED
-        mistake = value_mistake(rendered)
-        if mistake:
-            mistakes.append(mistake)
-        if mistakes:
+        if rendered is None:
+            probe.gaps.append("it is None")
+        if probe.gaps:
+            gap = RenderedWithGap(str(rendered), str(template), tuple(probe.gaps))
             self.log.error(
-                "SMS alert: template_params%s %r rendered %s (a task id or key that does not exist?); "
-                "the alert is sent anyway, as %r",
-                where,
-                template,
-                mistakes[0],
-                str(rendered),
+                "SMS alert: %s; the alert is sent anyway, as %r", describe_gap(where, gap), str(gap)
             )
         return rendered
 

@@ -137,7 +137,7 @@ def test_a_parameter_that_rendered_none_is_logged_and_the_alert_still_sent(sandb
     (message,) = sandbox.messages
     assert message["template_params"] == ["load", "orders=None"]
     text = logged(capfd)
-    assert "template_params[1]" in text and repr(template) in text and "rendered None" in text
+    assert "template_params[1]" in text and repr(template) in text and "gave None" in text
     assert "template_params[0]" not in text
 
 

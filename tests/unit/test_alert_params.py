@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import jinja2
 import pytest
 
-from airflow_provider_tencent_sms.notifications.params import neutralise_urls, shorten, value_mistake
+from airflow_provider_tencent_sms.notifications.params import neutralise_urls, shorten
 from airflow_provider_tencent_sms.sandbox import rules
 from airflow_provider_tencent_sms.sandbox.errors import ApiError
 from airflow_provider_tencent_sms.sandbox.templates import Template, TemplateKind
@@ -65,23 +64,6 @@ def test_neutralised_text_passes_the_sandboxs_url_rule(text):
     with pytest.raises(ApiError, match="ProhibitedUseUrlInTemplateParameter"):
         rules.check_template_params(template, [text], None)
     rules.check_template_params(template, [neutralise_urls(text)], None)
-
-
-@pytest.mark.parametrize(
-    ("value", "mistake"),
-    [
-        (None, "None"),
-        (jinja2.Undefined(name="missing"), "an undefined value"),
-        (jinja2.ChainableUndefined(name="missing"), "an undefined value"),
-        ("None", None),  # text is what it is: only the value None is a mistake
-        ("load", None),
-        (0, None),
-        (False, None),
-        ("", None),
-    ],
-)
-def test_value_mistakes(value, mistake):
-    assert value_mistake(value) == mistake
 
 
 def test_shorten_after_neutralising_keeps_the_limit():
