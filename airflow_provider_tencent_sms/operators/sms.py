@@ -203,7 +203,6 @@ class SendSmsOperator(BaseOperator):
         self.send_window_margin = send_window_margin
         # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
         self._check_settings()
-        self._probe: GapProbe | None = None
 
     def _check_settings(self) -> None:
         if self.sms_type not in SMS_TYPES:
@@ -226,16 +225,7 @@ class SendSmsOperator(BaseOperator):
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
 
-    # -- rendering: a parameter that rendered to None or an undefined value is refused in _run ----------
-
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        self._probe = GapProbe()
-        try:
-            super().render_template_fields(
-                context, self._probe.environment(jinja_env or self.get_template_env())
-            )
-        finally:
-            self._probe = None
+    # -- rendering: a field that rendered to None or an undefined value is refused in _run -------------
 
     def render_template(
         self,
@@ -244,11 +234,13 @@ class SendSmsOperator(BaseOperator):
         jinja_env: jinja2.Environment | None = None,
         seen_oids: set[int] | None = None,
     ) -> Any:
-        if self._probe is None or not isinstance(content, str):
+        # Overridden here rather than in render_template_fields: mapped tasks render through this method only.
+        if not isinstance(content, str) or not ("{{" in content or "{%" in content):
             return super().render_template(content, context, jinja_env, seen_oids)
-        return self._probe.render(
-            content,
-            lambda: super(SendSmsOperator, self).render_template(content, context, jinja_env, seen_oids),
+        probe = GapProbe()
+        env = probe.environment(jinja_env or self.get_template_env())
+        return probe.render(
+            content, lambda: super(SendSmsOperator, self).render_template(content, context, env, seen_oids)
         )
 
     @cached_property
