@@ -93,21 +93,6 @@ def plan_batches(
     return batches
 
 
-def plan_digest(batches: Iterable[Batch]) -> str:
-    """A digest of a whole plan: equal for equal plans, in any process.
-
-    Comparing it with the digest stored by an earlier try tells whether the recipients or
-    parameters changed in between, in which case remembered batch keys no longer apply.
-
-    :param batches: the plan, as :func:`plan_batches` returns it.
-    :return: a hex digest of the batch keys, in order.
-    """
-    digest = hashlib.sha256()
-    for batch in batches:
-        digest.update(batch.key.encode())
-    return digest.hexdigest()[:_DIGEST_CHARS]
-
-
 def _split_by_class(numbers: Sequence[str]) -> list[tuple[Iterable[str], bool]]:
     """The Mainland China and the global numbers, each in order, the class of the first first.
 

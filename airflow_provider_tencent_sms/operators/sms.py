@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..connection import DEFAULT_CONN_ID
 from ..ledger import Ledger, LedgerMismatchError
+from ..next_step import Fail, Finish, Policy, Send, Wait, next_step
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -29,37 +30,24 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.sdk import Context
 
-    from ..batching import Batch
-    from ..dispatch import DispatchResult, SendSettings
+    from ..compact import BatchPlan, CompactAudience
+    from ..dispatch import SendSettings
     from ..hooks.sms import TencentSmsHook
-    from ..recipients import Audience
+    from ..shards import Shard
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
+RATE_LIMIT_SCOPES = ("account", "task")
+#: What recipients_format accepts (``sources.FORMATS``, not imported here: parsing must stay cheap).
+RECIPIENTS_FORMATS = ("csv", "jsonl", "text")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
 #: How many invalid entries the result lists (masked, with their positions) when they are skipped.
 MAX_LISTED_INVALID = 100
+_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
 #: When the task fails, its result is still pushed to XCom under this key.
 SUMMARY_XCOM_KEY = "sms_summary"
-#: A refusal for being outside the window this soon after our clock says it opened is clock skew.
-_SKEW_GRACE = timedelta(minutes=10)
-_SKEW_RETRY = timedelta(seconds=60)
-_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
-#: After this many deferrals in a row for Tencent's marketing-hours refusal, the refusals are not about the
-#: time of day (a few are expected: clock skew just after 08:00 retries every minute for up to 10 minutes).
-MAX_WINDOW_REFUSALS = 12
-_REFUSED_AS_OUTSIDE = "as outside its marketing hours"
-#: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
-TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
-
-
-@dataclass(frozen=True)
-class Deferral:
-    moment: datetime
-    window: SendWindow | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +103,19 @@ class SendSmsOperator(BaseOperator):
     :param recipients: instead of ``phone_numbers``, personalised rows
         ``{"phone_number": ..., "template_params": [...]}``; recipients with the same parameters share
         requests. (templated)
+    :param recipients_uri: instead of either, a file read as a stream: a local path, a URI (``file://``,
+        ``s3://``, ``gs://``… through Airflow's object storage) or an ``ObjectStoragePath``. CSV with a
+        header (a ``phone_number`` column), JSON Lines (a ``phone_number`` key) or plain text (one number a
+        line), optionally gzipped. (templated)
+    :param recipients_conn_id: the Airflow connection of the storage ``recipients_uri`` is in.
+    :param recipients_format: ``csv``, ``jsonl`` or ``text``; by default from the file's suffix.
+    :param param_columns: the columns (or JSON keys) of ``recipients_uri`` holding each row's template
+        parameters, in template order; instead of ``template_params``.
+    :param shards: split the send into this many shards, one task instance each (see :func:`sharded_send`):
+        each keeps the recipients whose number hashes into its ``shard``.
+    :param shard: this task instance's shard, 0 to ``shards - 1``; set by ``.expand(shard=list(range(shards)))``.
+    :param rate_limit_scope: ``account`` (default): ``max_requests_per_second`` is the account's and each
+        shard gets ``1 / shards`` of it; ``task``: each shard gets all of it.
     :param sign_name: the approved signature; the connection's ``sign_name`` by default. (templated)
     :param sms_sdk_app_id: the SMS application; the connection's ``sms_sdk_app_id`` by default. (templated)
     :param sms_type: ``notification``, ``verification`` (parameters must be 0-6 digits) or ``marketing``
@@ -148,6 +149,7 @@ class SendSmsOperator(BaseOperator):
     template_fields: Sequence[str] = (
         "phone_numbers",
         "recipients",
+        "recipients_uri",
         "template_id",
         "template_params",
         "sign_name",
@@ -170,6 +172,13 @@ class SendSmsOperator(BaseOperator):
         phone_numbers: Any = None,
         template_params: Any = None,
         recipients: Any = None,
+        recipients_uri: Any = None,
+        recipients_conn_id: str | None = None,
+        recipients_format: str | None = None,
+        param_columns: Sequence[str] | None = None,
+        shards: int = 1,
+        shard: int | None = None,
+        rate_limit_scope: str = "account",
         sign_name: str | None = None,
         sms_sdk_app_id: str | None = None,
         sms_type: str = "notification",
@@ -195,6 +204,13 @@ class SendSmsOperator(BaseOperator):
         super().__init__(**kwargs)
         self.phone_numbers = phone_numbers
         self.recipients = recipients
+        self.recipients_uri = recipients_uri
+        self.recipients_conn_id = recipients_conn_id
+        self.recipients_format = recipients_format
+        self.param_columns = list(param_columns) if param_columns is not None else None
+        self.shards = shards
+        self.shard = shard
+        self.rate_limit_scope = rate_limit_scope
         self.template_id = template_id
         self.template_params = template_params
         self.sign_name = sign_name
@@ -219,7 +235,6 @@ class SendSmsOperator(BaseOperator):
         self.send_window_margin = send_window_margin
         # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
         self._check_settings()
-        self._probe: GapProbe | None = None
 
     def _check_settings(self) -> None:
         if self.sms_type not in SMS_TYPES:
@@ -241,17 +256,30 @@ class SendSmsOperator(BaseOperator):
                 raise TypeError(f"{name} must be a datetime.timedelta, got {value!r}")
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
-
-    # -- rendering: a parameter that rendered to None or an undefined value is refused in _run ----------
-
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        self._probe = GapProbe()
-        try:
-            super().render_template_fields(
-                context, self._probe.environment(jinja_env or self.get_template_env())
+        if self.rate_limit_scope not in RATE_LIMIT_SCOPES:
+            raise ValueError(f"rate_limit_scope must be 'account' or 'task', got {self.rate_limit_scope!r}")
+        if self.recipients_format is not None and self.recipients_format not in RECIPIENTS_FORMATS:
+            raise ValueError(
+                f"recipients_format must be one of {', '.join(RECIPIENTS_FORMATS)}, got {self.recipients_format!r}"
             )
-        finally:
-            self._probe = None
+        if self.param_columns is not None and not all(isinstance(c, str) and c for c in self.param_columns):
+            raise TypeError(f"param_columns must be a list of column names, got {self.param_columns!r}")
+        self._shard()
+
+    def _shard(self) -> Shard | None:
+        """This task's shard, or None for an unsharded send; raises for inconsistent settings."""
+        from ..shards import Shard
+
+        if self.shards == 1 and self.shard in (None, 0):
+            return None
+        if self.shard is None:
+            raise ValueError(
+                f"shards={self.shards} needs shard= for each of the {self.shards} shards: map the task with "
+                f".expand(shard=list(range({self.shards}))), or use sharded_send()"
+            )
+        return Shard(self.shard, self.shards)
+
+    # -- rendering: a field that rendered to None or an undefined value is refused in _run -------------
 
     def render_template(
         self,
@@ -260,11 +288,13 @@ class SendSmsOperator(BaseOperator):
         jinja_env: jinja2.Environment | None = None,
         seen_oids: set[int] | None = None,
     ) -> Any:
-        if self._probe is None or not isinstance(content, str):
+        # Overridden here rather than in render_template_fields: mapped tasks render through this method only.
+        if not isinstance(content, str) or not ("{{" in content or "{%" in content):
             return super().render_template(content, context, jinja_env, seen_oids)
-        return self._probe.render(
-            content,
-            lambda: super(SendSmsOperator, self).render_template(content, context, jinja_env, seen_oids),
+        probe = GapProbe()
+        env = probe.environment(jinja_env or self.get_template_env())
+        return probe.render(
+            content, lambda: super(SendSmsOperator, self).render_template(content, context, env, seen_oids)
         )
 
     @cached_property
@@ -293,7 +323,7 @@ class SendSmsOperator(BaseOperator):
     # -- orchestration ---------------------------------------------------------------------------------
 
     def _run(self, context: Context) -> dict[str, Any]:
-        from ..batching import plan_batches
+        from ..compact import BatchPlan
         from ..dispatch import Dispatcher
 
         self._refuse_gaps()
@@ -301,7 +331,7 @@ class SendSmsOperator(BaseOperator):
         window = self._window()
         audience = self._audience()
         self._check_connection(settings)
-        batches = plan_batches(audience.groups)
+        batches = BatchPlan(audience.parts)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
 
@@ -309,7 +339,7 @@ class SendSmsOperator(BaseOperator):
             store.save(ledger.dump())
 
         before = _Progress.of(ledger)
-        lost = ledger.recover([len(b.numbers) for b in batches])
+        lost = ledger.recover(batches.sizes())
         if lost:
             self.log.warning(
                 "A previous attempt stopped while %d recipients' requests may have been on the wire; "
@@ -319,56 +349,36 @@ class SendSmsOperator(BaseOperator):
             checkpoint()
         self.log.info(
             "%s in %s (%s removed, %s skipped); %s already handled by earlier tries",
-            plural(sum(len(b.numbers) for b in batches), "recipient"),
+            plural(batches.recipients, "recipient") + self._shard_label(),
             plural(len(batches), "request"),
             plural(audience.duplicates, "duplicate"),
-            plural(len(audience.invalid), "invalid number"),
+            plural(audience.invalid_count, "invalid entry", "invalid entries"),
             plural(before.handled, "recipient"),
         )
 
-        now = datetime.now(timezone.utc)
-        if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
-            self._defer(
-                Deferral(window.next_opening(now), window, "the marketing window is closed"),
-                ledger,
-                checkpoint,
-            )
-        units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
-        if window is None or window.is_open(now):
-            units += ledger.window_units()
-        deadline = None
-        if window is not None:
-            deadline = (window.closing(now) - self.send_window_margin).timestamp()
-        result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
-        checkpoint()
+        total = batches.recipients
+        policy = Policy(window, self.send_window_margin, self.retries or 0, self.allow_partial_failure)
+        step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
+        if isinstance(step, Send):
+            deadline = step.deadline.timestamp() if step.deadline is not None else None
+            dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+            result = dispatcher.run(step.units)
+            checkpoint()
+            step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), result)
+        if isinstance(step, Wait):
+            self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience)
-        deferral = self._next_wait(result, ledger, summary, window)
-        if deferral is not None:
-            self._defer(deferral, ledger, checkpoint)
-        self.log.info("Done. %s", _Progress.of(ledger).since(before))
-        if summary["pending"]:
-            # Every path above settles or defers all recipients; if one slipped through, say so and let
-            # Airflow retry rather than report success with people left out. The ledger prevents repeats.
-            raise AirflowException(
-                f"{plural(summary['pending'], 'recipient is', 'recipients are')} still unsent; "
-                f"{self._how_the_rest_is_sent()}"
-            )
+        self.log.info(
+            "%s. %s", "Done" if isinstance(step, Finish) else "Stopped", _Progress.of(ledger).since(before)
+        )
         if summary["failed"] + summary["unknown"]:
             self._log_failures(summary)
-            if not self.allow_partial_failure:
-                self._push_summary(context, summary)
-                raise AirflowFailException(self._failure_message(summary))
+        if isinstance(step, Fail):
+            # A failing task returns nothing: its result is pushed to XCom so that it can still be read.
+            self._push_summary(context, summary)
+            raise (AirflowException if step.retry else AirflowFailException)(step.message)
         store.finish()
         return summary
-
-    def _how_the_rest_is_sent(self) -> str:
-        """How the unsent recipients get their message; only promise a retry that Airflow will make."""
-        if self.retries:
-            return "Airflow retries this task and sends only them (recipients already sent to are skipped)."
-        return (
-            "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
-            "retries on the task."
-        )
 
     def _log_failures(self, summary: dict[str, Any]) -> None:
         """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
@@ -385,7 +395,6 @@ class SendSmsOperator(BaseOperator):
 
     @staticmethod
     def _push_summary(context: Context, summary: dict[str, Any]) -> None:
-        """A failing task returns nothing: its result is pushed to XCom so it can still be read."""
         ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
@@ -404,66 +413,7 @@ class SendSmsOperator(BaseOperator):
                 f"{self.tencent_sms_conn_id!r} (SMS console > Applications)"
             )
 
-    def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
-        return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
-
-    def _next_wait(
-        self, result: DispatchResult, ledger: Ledger, summary: dict[str, Any], window: SendWindow | None
-    ) -> Deferral | None:
-        """After a round of sending: fail, wait (and for what), or ``None`` when all is settled."""
-        if result.terminal_error is not None:
-            raise AirflowFailException(
-                f"Tencent Cloud refused the request: {result.terminal_error}. "
-                f"{plural(summary['sent'], 'recipient')} had their message; the other {summary['pending']} "
-                "were not sent. No retry can fix this: correct the cause and clear the task (recipients "
-                "already sent to are skipped)."
-            )
-        now = datetime.now(timezone.utc)
-        if result.stopped_at_deadline and window is not None:
-            return Deferral(
-                window.next_opening(window.closing(now)), window, "the marketing window closes soon"
-            )
-        if ledger.has_window_waiters:
-            refusals = 0
-            for _, reason in reversed(ledger.deferrals):
-                if not reason.endswith(_REFUSED_AS_OUTSIDE):
-                    break
-                refusals += 1
-            if refusals >= MAX_WINDOW_REFUSALS:
-                raise AirflowFailException(
-                    f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours "
-                    f"{refusals + 1} times in a row, also inside 08:00-22:00 Beijing time: waiting longer will "
-                    "not help. Check the template's type and the account in the SMS console; "
-                    f"{summary['sent']} recipients already had their message and will not get another."
-                )
-            return Deferral(
-                self._tencent_resume_time(now),
-                TENCENT_WINDOW,
-                f"Tencent refused {ledger.waiting_count} recipients {_REFUSED_AS_OUTSIDE}",
-            )
-        if result.transient_error is not None:
-            raise AirflowException(
-                f"{plural(result.not_sent, 'recipient was', 'recipients were')} not sent because of a transient "
-                f"error ({result.transient_error}); {summary['sent']} already had their message and will not "
-                f"get another. {self._how_the_rest_is_sent()}"
-            )
-        if ledger.has_retries:
-            moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
-            return Deferral(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
-        return None
-
-    @staticmethod
-    def _tencent_resume_time(now: datetime) -> datetime:
-        """When to try again after Tencent refused a send as outside its marketing hours."""
-        if not TENCENT_WINDOW.is_open(now):
-            return TENCENT_WINDOW.next_opening(now)
-        if now - TENCENT_WINDOW.opening(now) < _SKEW_GRACE:
-            # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
-            return now + _SKEW_RETRY
-        # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
-        return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
-
-    def _defer(self, deferral: Deferral, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
+    def _defer(self, deferral: Wait, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
         moment = deferral.moment.astimezone(timezone.utc)
@@ -503,7 +453,7 @@ class SendSmsOperator(BaseOperator):
             extend_code=self.extend_code or None,
             sender_id=self.sender_id or None,
             max_concurrency=self.max_concurrency,
-            max_requests_per_second=float(self.max_requests_per_second),
+            max_requests_per_second=self._rate(),
             request_attempts=self.request_attempts,
             recipient_attempts=self.recipient_retries + 1,
             max_recipient_wait=self.max_recipient_wait.total_seconds(),
@@ -512,60 +462,81 @@ class SendSmsOperator(BaseOperator):
             ),
         )
 
+    def _rate(self) -> float:
+        """This task's cap on request starts: the account's is shared by its shards unless scoped to the task."""
+        rate = float(self.max_requests_per_second)
+        return rate if self.rate_limit_scope == "task" else rate / self.shards
+
+    def _shard_label(self) -> str:
+        return f" (shard {self.shard} of {self.shards})" if self.shards > 1 else ""
+
     def _window(self) -> SendWindow | None:
         if self.sms_type != "marketing":
             return None
         return SendWindow.parse(self.send_window, self.send_window_timezone)
 
-    def _audience(self) -> Audience:
+    def _audience(self) -> CompactAudience:
+        from ..compact import CompactAudience
         from ..recipients import audience_for_numbers, parse_list, personalised
 
-        if (self.phone_numbers is None) == (self.recipients is None):
+        given = [self.phone_numbers is not None, self.recipients is not None, self.recipients_uri is not None]
+        if sum(given) != 1:
             raise AirflowFailException(
-                "Give exactly one of phone_numbers (one message for all) or recipients"
+                "Give exactly one of phone_numbers (one message for all), recipients (personalised rows) or "
+                "recipients_uri (a file)"
             )
         allow_empty = self.allow_empty_params
+        shard = self._shard()
         try:
-            if self.recipients is not None:
+            if self.recipients_uri is not None:
+                audience = self._file_audience(shard)
+            elif self.recipients is not None:
                 if self.template_params is not None:
                     raise ValueError(
                         "template_params cannot be combined with recipients, which carry their own"
                     )
                 rows = parse_list(self.recipients, "recipients")
-                audience = personalised(rows, self.default_region, allow_empty_params=allow_empty)
+                listed = personalised(rows, self.default_region, allow_empty_params=allow_empty)
+                audience = CompactAudience.from_audience(listed, shard)
             else:
-                params = (
-                    parse_list(self.template_params, "template_params")
-                    if self.template_params is not None
-                    else []
+                listed = audience_for_numbers(
+                    self.phone_numbers,
+                    self._template_params(),
+                    self.default_region,
+                    allow_empty_params=allow_empty,
                 )
-                audience = audience_for_numbers(
-                    self.phone_numbers, params, self.default_region, allow_empty_params=allow_empty
-                )
+                audience = CompactAudience.from_audience(listed, shard)
         except (TypeError, ValueError) as exc:
             raise AirflowFailException(f"{exc} Nothing was sent.") from None
-        if audience.invalid:
-            entries = ", ".join(f"#{i} {mask(n)}" for i, n in audience.invalid_entries()[:10])
-            more = f" and {len(audience.invalid) - 10} more" if len(audience.invalid) > 10 else ""
-            if not audience.groups:
+        if audience.invalid_count:
+            what = "row" if audience.positions_are_rows else "phone number"
+            where = "row " if audience.positions_are_rows else "#"
+            entries = ", ".join(
+                f"{where}{i}{':' if audience.positions_are_rows else ''} {n}"
+                for i, n in audience.invalid_entries[:10]
+            )
+            more = f" and {audience.invalid_count - 10} more" if audience.invalid_count > 10 else ""
+            count = audience.invalid_count
+            if not audience.parts:
                 raise AirflowFailException(
-                    f"All {plural(len(audience.invalid), 'phone number')} given {'is' if len(audience.invalid) == 1 else 'are'} "
+                    f"All {plural(count, what)} given {'is' if count == 1 else 'are'} "
                     f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
                     f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
                 )
             if self.on_invalid_number == "fail":
                 raise AirflowFailException(
-                    f"{plural(len(audience.invalid), 'invalid phone number')} ({entries}{more}); nothing was sent. "
+                    f"{plural(count, 'invalid ' + what)} ({entries}{more}); nothing was sent. "
                     f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
-            self.log.warning(
-                "Skipping %s: %s%s", plural(len(audience.invalid), "invalid phone number"), entries, more
-            )
-        if not audience.groups:
+            self.log.warning("Skipping %s: %s%s", plural(count, "invalid " + what), entries, more)
+        if not audience.parts:
+            if shard is not None and audience.recipients == 0 and not audience.invalid_count:
+                self.log.info("No recipient of the list falls in shard %d of %d", shard.index, shard.count)
+                return audience
             raise AirflowFailException("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
-            for group_params in audience.groups:
+            for group_params in audience.params:
                 bad = [p for p in group_params if not _VERIFICATION_PARAM.match(p)]
                 if bad:
                     raise AirflowFailException(
@@ -573,13 +544,46 @@ class SendSmsOperator(BaseOperator):
                     )
         return audience
 
-    def _load_ledger(self, store: LedgerStore, batches: list[Batch], settings: SendSettings) -> Ledger:
-        from ..batching import plan_digest
+    def _template_params(self) -> list[Any]:
+        from ..recipients import parse_list
 
+        return parse_list(self.template_params, "template_params") if self.template_params is not None else []
+
+    def _file_audience(self, shard: Shard | None) -> CompactAudience:
+        """The recipients in ``recipients_uri``, read as a stream."""
+        from ..compact import compact_audience
+        from ..recipients import _template_param
+        from ..sources import describe, format_of, open_recipients, read_rows
+
+        if self.param_columns is not None and self.template_params is not None:
+            raise ValueError(
+                "param_columns cannot be combined with template_params: the file carries the parameters"
+            )
+        params = tuple(
+            _template_param(value, f"template_params[{i}]", self.allow_empty_params)
+            for i, value in enumerate(self._template_params())
+        )
+        source = self.recipients_uri
+        fmt = format_of(str(getattr(source, "path", source)), self.recipients_format)
+        try:
+            with open_recipients(source, self.recipients_conn_id) as stream:
+                rows = read_rows(
+                    stream, fmt, self.param_columns or (), allow_empty_params=self.allow_empty_params
+                )
+                return compact_audience(rows, self.default_region, shard, params)
+        except (OSError, EOFError) as exc:
+            if isinstance(exc, gzip.BadGzipFile):
+                raise ValueError(f"{describe(source)} is not a gzip file ({exc}).") from None
+            # Missing, not yet written, or storage unreachable: a retry may well succeed.
+            raise AirflowException(
+                f"Could not read the recipients from {describe(source)}: {type(exc).__name__}: {exc}. Nothing was sent."
+            ) from None
+
+    def _load_ledger(self, store: LedgerStore, batches: BatchPlan, settings: SendSettings) -> Ledger:
         # What recipients see depends on more than numbers and parameters: a changed template or
         # signature is a different message, and must not pass for the one already sent.
         message = (settings.template_id, settings.sign_name, settings.sms_sdk_app_id, settings.sender_id)
-        plan = hashlib.sha256(f"{plan_digest(batches)}{message}".encode()).hexdigest()[:24]
+        plan = hashlib.sha256(f"{batches.digest()}{message}".encode()).hexdigest()[:24]
         try:
             return Ledger.load(store.load(), plan)
         except LedgerMismatchError as exc:
@@ -591,17 +595,17 @@ class SendSmsOperator(BaseOperator):
 
     # -- results ---------------------------------------------------------------------------------------
 
-    def _summary(self, ledger: Ledger, batches: list[Batch], audience: Audience) -> dict[str, Any]:
+    def _summary(self, ledger: Ledger, batches: BatchPlan, audience: CompactAudience) -> dict[str, Any]:
         failures = [
-            {"phone_number": batches[b].numbers[p], "code": f.code, "message": f.message}
+            {"phone_number": batches.number(b, p), "code": f.code, "message": f.message}
             for b, p, f in ledger.failures()
         ]
         unknown = [
-            {"phone_number": batches[b].numbers[p], "code": "OutcomeUnknown", "message": "sent, no answer"}
+            {"phone_number": batches.number(b, p), "code": "OutcomeUnknown", "message": "sent, no answer"}
             for b, p in ledger.unknown_positions()
         ]
         listed = (failures + unknown)[:MAX_LISTED_FAILURES]
-        total = sum(len(b.numbers) for b in batches)
+        total = batches.recipients
         handled = ledger.sent + len(failures) + len(unknown)
         return {
             "recipients": total,
@@ -610,10 +614,10 @@ class SendSmsOperator(BaseOperator):
             "unknown": len(unknown),
             "pending": total - handled,
             "duplicates": audience.duplicates,
-            "invalid": len(audience.invalid),
-            # Which entries were skipped, masked, by their position in the input (0-based).
+            "invalid": audience.invalid_count,
+            # Which entries were skipped, masked, by their position in the input (0-based) or row of the file.
             "invalid_entries": [
-                {"position": i, "entry": mask(n)} for i, n in audience.invalid_entries()[:MAX_LISTED_INVALID]
+                {"position": i, "entry": entry} for i, entry in audience.invalid_entries[:MAX_LISTED_INVALID]
             ],
             "fee": ledger.fee,
             "requests": ledger.requests,
@@ -623,17 +627,17 @@ class SendSmsOperator(BaseOperator):
             "deferrals": [{"until": until, "reason": reason} for until, reason in ledger.deferrals],
         }
 
-    @staticmethod
-    def _failure_message(summary: dict[str, Any]) -> str:
-        by_code = ", ".join(f"{code}: {count}" for code, count in sorted(summary["failures_by_code"].items()))
-        unknown = ""
-        if summary["unknown"]:
-            unknown = (
-                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer): they may have been "
-                "delivered and are not re-sent; check delivery receipts (PullSmsSendStatusByPhoneNumber)."
-            )
-        return (
-            f"{summary['failed'] + summary['unknown']} of {summary['recipients']} recipients did not get the "
-            f"message ({by_code}); {summary['sent']} did.{unknown} Pass allow_partial_failure=True to accept "
-            "partial success."
-        )
+
+def sharded_send(task_id: str, shards: int = 4, **kwargs: Any) -> Any:
+    """A send split into ``shards`` mapped task instances, which Airflow can run on different workers.
+
+    ``SendSmsOperator.partial(task_id=task_id, shards=shards, **kwargs).expand(shard=list(range(shards)))``: every
+    shard reads the same input and sends to the recipients whose number hashes into it, with a ledger of its
+    own; ``max_requests_per_second`` is divided among them unless ``rate_limit_scope="task"``.
+
+    :param task_id: the mapped task's id.
+    :param shards: how many shards (task instances).
+    :param kwargs: any other ``SendSmsOperator`` (and ``BaseOperator``) argument.
+    :return: the mapped task, to set dependencies with.
+    """
+    return SendSmsOperator.partial(task_id=task_id, shards=shards, **kwargs).expand(shard=list(range(shards)))

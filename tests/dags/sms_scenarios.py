@@ -115,6 +115,9 @@ def single_send(dag_id: str, count: int, **overrides: Any) -> None:
 
 
 single_send("sms_terminal", 3, template_id="9999", retries=3, retry_delay=NO_WAIT)
+single_send(
+    "sms_missing_connection", 3, tencent_sms_conn_id="tencent_sms_missing", retries=3, retry_delay=NO_WAIT
+)
 single_send("sms_transient", 600, max_concurrency=1, request_attempts=1, retries=2, retry_delay=NO_WAIT)
 single_send("sms_block_list", 5, retries=2, retry_delay=NO_WAIT)
 single_send("sms_outcome_unknown", 600, max_concurrency=1, retries=2, retry_delay=NO_WAIT)
@@ -169,3 +172,11 @@ for outcome, template_id in (("ok", "1002"), ("refused", "9999")):
         SendSmsOnOldAirflow(
             task_id="send", phone_numbers=numbers(2), template_id=template_id, template_params=["ETL", "done"]
         )
+
+with _register(DAG("sms_mapped_param_renders_none", schedule=None, start_date=START, catchup=False)):
+    # Mapped tasks render their fields through another path than plain ones.
+    SendSmsOperator.partial(
+        task_id="send",
+        template_id="1002",
+        template_params=["Report", "{{ ti.xcom_pull(task_ids='nowhere') }}"],
+    ).expand(phone_numbers=[numbers(1), numbers(1, start=5)])

@@ -106,3 +106,9 @@ def test_a_shard_of_a_list_keeps_its_order():
 def normalise_audience(numbers: list[str]) -> Audience:
     valid = normalise(numbers).valid
     return Audience({(): valid}, 0, ())
+
+
+def test_the_digest_is_pinned():
+    # The digest outlives the process (the ledger stores it between tries): its encoding must not drift.
+    plan = BatchPlan([Part(("1234", "5"), True, array("q", [8613800138000, 8613900139000]))])
+    assert plan.digest() == "8f7b346a850135fd66380acc"
