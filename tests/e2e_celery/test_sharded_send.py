@@ -119,13 +119,22 @@ def test_a_sharded_send_survives_a_lost_worker(
     api.unpause(DAG_ID)
     run_id = api.trigger(DAG_ID, conf={"recipients_uri": campaign.as_uri()})
 
-    # Kill a worker that is running a shard while the sandbox is receiving requests.
-    def running_on() -> set[str] | None:
-        hosts = {ti["hostname"] for ti in _mapped(api, run_id) if ti["state"] == "running" and ti["hostname"]}
-        sending = sum(r.action == "SendSms" for r in sandbox.requests) >= 20
-        return hosts if sending and hosts else None
+    # Kill a worker while one of its shards is sending (the sandbox has its requests: their numbers tell the shard).
+    def sending_worker() -> str | None:
+        running = {
+            ti["map_index"]: ti["hostname"]
+            for ti in _mapped(api, run_id)
+            if ti["state"] == "running" and ti["hostname"]
+        }
+        requests = Counter(
+            shard_of(r.phone_numbers[0], SHARDS)
+            for r in sandbox.requests
+            if r.action == "SendSms" and r.phone_numbers
+        )
+        busy = sorted(host for index, host in running.items() if 5 <= requests[index] < 40)
+        return busy[0] if busy else None
 
-    victim = sorted(wait_for(running_on, timeout=120, what="shards to be sending", interval=0.2))[0]
+    victim = wait_for(sending_worker, timeout=120, what="a shard to be sending", interval=0.2)
     assert kill_session(_worker(deployment, victim))
 
     run = api.wait_for_run(DAG_ID, run_id, timeout=150)
