@@ -88,7 +88,8 @@ def transport(config: ConnectionConfig, environ: Mapping[str, str] = os.environ)
         )
     proxies = urllib.request.getproxies_environment()
     proxy = None
-    if not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    if not bypass(parts.hostname or "", proxies):
         proxy = proxies.get(parts.scheme) or proxies.get("all")
     return Transport(
         endpoint=config.endpoint,

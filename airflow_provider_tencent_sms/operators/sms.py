@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..batching import Batch
-    from ..dispatch import DispatchResult, SendSettings
+    from ..dispatch import Dispatcher, DispatchResult, SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..recipients import Audience
 
@@ -86,8 +86,10 @@ class SendSmsOperator(BaseOperator):
         valid numbers and report the invalid ones).
     :param allow_partial_failure: succeed even if some recipients could not get the message (they are
         listed in the result); by default the task then fails, after sending to everyone else.
-    :param max_concurrency: requests in flight at once.
-    :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
+    :param max_concurrency: the most requests in flight at once; the sender keeps as many in flight as the
+        rate cap and the measured latency need (Little's law), up to this.
+    :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account;
+        ``RequestLimitExceeded`` answers slow the sender down below it for a while).
     :param request_attempts: attempts per request for transient errors that prove nothing was sent,
         before the task fails and Airflow's ``retries`` take over.
     :param recipient_retries: how many times a recipient refused with a short rate limit (e.g. the
@@ -135,7 +137,7 @@ class SendSmsOperator(BaseOperator):
         default_region: str = "CN",
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
-        max_concurrency: int = 16,
+        max_concurrency: int = 1000,
         max_requests_per_second: float = 1000.0,
         request_attempts: int = 3,
         recipient_retries: int = 2,
@@ -175,7 +177,7 @@ class SendSmsOperator(BaseOperator):
     def hook(self) -> TencentSmsHook:
         from ..hooks.sms import TencentSmsHook
 
-        return TencentSmsHook(self.tencent_sms_conn_id, max_connections=self.max_concurrency)
+        return TencentSmsHook(self.tencent_sms_conn_id)
 
     # -- Airflow entry points --------------------------------------------------------------------------
 
@@ -185,6 +187,12 @@ class SendSmsOperator(BaseOperator):
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
         return self._run(context)
+
+    def on_kill(self) -> None:
+        """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
+        dispatcher: Dispatcher | None = getattr(self, "_dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.stop()
 
     # -- orchestration ---------------------------------------------------------------------------------
 
@@ -233,8 +241,19 @@ class SendSmsOperator(BaseOperator):
         deadline = None
         if window is not None:
             deadline = (window.closing(now) - self.send_window_margin).timestamp()
-        result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
+        # Reachable from on_kill(), which Airflow may call from a signal handler while run() is sending.
+        dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+        self._dispatcher: Dispatcher | None = dispatcher
+        try:
+            result = dispatcher.run(units)
+        finally:
+            self._dispatcher = None
         checkpoint()
+        if result.interrupted:
+            raise AirflowException(
+                f"Sending was stopped (the task was killed) with {result.not_sent} recipients not yet sent; "
+                f"{ledger.sent} had their message and will not get another when the task runs again."
+            )
         summary = self._summary(ledger, batches, audience)
         deferral = self._next_wait(result, ledger, summary, window)
         if deferral is not None:
@@ -486,6 +505,7 @@ class SendSmsOperator(BaseOperator):
             "invalid": len(audience.invalid),
             "fee": ledger.fee,
             "requests": ledger.requests,
+            "rate_limited": ledger.rate_limited,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),
