@@ -226,7 +226,7 @@ class Dispatcher:
                     if retry_in is None:
                         finished += 1
                     elif retry_in == 0:
-                        ready.appendleft(job)
+                        ready.append(job)
                     else:
                         order += 1
                         heapq.heappush(delayed, (time.monotonic() + retry_in, order, job))

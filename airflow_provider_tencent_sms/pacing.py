@@ -60,7 +60,7 @@ class Pacer:
         """Tencent refused a request for the rate: halve the rate (once per hold); True if it was cut."""
         if now - self._last_cut < DECREASE_HOLD:
             return False
-        self._last_cut = now
+        self._last_cut = self._updated = now
         self.rate = max(MIN_RATE, self.rate / 2)
         self._next = max(self._next, now + 1.0 / self.rate)
         return True

@@ -131,3 +131,14 @@ with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catch
             template_params=["ETL", "done"],
             on_invalid_number=policy,
         )
+
+# 4,000 recipients = 20 requests at 10 a second: each try is cut off by its one-second execution_timeout
+# mid-send, and the next try goes on where it stopped.
+single_send(
+    "sms_timeout_mid_send",
+    4000,
+    max_requests_per_second=10,
+    execution_timeout=timedelta(seconds=1),
+    retries=5,
+    retry_delay=NO_WAIT,
+)
