@@ -19,8 +19,8 @@ from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.task_state import LEDGER_KEY, InMemoryTaskState
 from tests.conftest import TEST_DAGS
 from tests.dag_runs import run_dag
-from tests.helpers import use_connection
 from tests.dags.sms_scenarios import numbers
+from tests.helpers import use_connection
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_per_number_failures_are_reported_and_the_rest_sent(sandbox):
 
 def test_a_whole_request_refused_for_good_stops_the_send(sandbox):
     sandbox.add_fault(code="AuthFailure.SecretIdNotFound", after=2)
-    with pytest.raises(AirflowFailException, match="AuthFailure.SecretIdNotFound"):
+    with pytest.raises(AirflowFailException, match=r"AuthFailure\.SecretIdNotFound"):
         send(2000, max_concurrency=1).execute({"task_state_store": InMemoryTaskState()})
     assert len(received(sandbox)) == 400
 
