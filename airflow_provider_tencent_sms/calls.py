@@ -44,6 +44,11 @@ _CURL_NOT_SENT = frozenset(
     }
 )
 
+_TLS_HINT = (
+    " (the server's certificate could not be verified: set the connection extra 'ca_bundle' or "
+    "REQUESTS_CA_BUNDLE to the PEM file of the CA that issued it)"
+)
+
 _new_tuple = tuple.__new__
 
 
@@ -249,7 +254,8 @@ def requests_failure(exc: requests.RequestException, action: str) -> TencentSmsE
     while reason is not None and id(reason) not in seen:
         seen.add(id(reason))
         if isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError | SSLError):
-            return RequestNotSentError(f"{action} was not sent: {type(reason).__name__}: {reason}")
+            hint = _TLS_HINT if isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason) else ""
+            return RequestNotSentError(f"{action} was not sent: {type(reason).__name__}: {reason}{hint}")
         reason = getattr(reason, "reason", None) or reason.__context__
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
         return RequestNotSentError(f"{action} was not sent: {type(exc).__name__}: {exc}")
@@ -263,11 +269,6 @@ def curl_failure(errno: int, message: str, bytes_written: int, action: str) -> T
         nothing reached the server whatever the error (e.g. a connect timeout).
     """
     if errno in _CURL_NOT_SENT or bytes_written == 0:
-        hint = ""
-        if errno in (pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CACERT_BADFILE):
-            hint = (
-                " (the server's certificate could not be verified: set the connection extra 'ca_bundle' "
-                "or REQUESTS_CA_BUNDLE to the CA that issued it)"
-            )
+        hint = _TLS_HINT if errno in (pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CACERT_BADFILE) else ""
         return RequestNotSentError(f"{action} was not sent: curl error {errno}: {message}{hint}")
     return _unknown(action, f"curl error {errno}: {message}")

@@ -3,8 +3,9 @@
 - :class:`Pacer` spaces request starts under the rate cap. Tencent's ``RequestLimitExceeded`` (the account
   is shared with other senders) halves the rate; it then climbs back gradually to the cap.
 - :class:`InFlightLimit` sizes the number of requests in flight from the measured latency and the rate,
-  by Little's law (in flight = rate x latency) with headroom, growing from a few (slow start) rather than
-  opening hundreds of connections at once.
+  by Little's law (in flight = rate x latency) with headroom. Connections open gradually because starts
+  are paced: at 3,000 requests/s one new request (and at most one new connection) every 0.33 ms, never
+  hundreds at once; until the first answers tell the latency, the pacing alone bounds them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ MIN_RATE = 1.0
 #: Requests in flight = rate x latency x HEADROOM, plus a few for answers that take longer than usual.
 HEADROOM = 1.5
 SLACK = 8
-INITIAL_IN_FLIGHT = 8
 #: Latency estimate: an exponentially weighted mean, weight of each new sample.
 LATENCY_WEIGHT = 0.05
 
@@ -73,7 +73,7 @@ class Pacer:
 
 
 class InFlightLimit:
-    """How many requests may be in flight: Little's law from the measured latency, with slow start.
+    """How many requests may be in flight: Little's law from the measured latency.
 
     :param ceiling: the most ever (``max_concurrency``, or fewer if file descriptors are short).
     """
@@ -83,7 +83,8 @@ class InFlightLimit:
             raise ValueError(f"the in-flight ceiling must be at least 1, got {ceiling!r}")
         self.ceiling = ceiling
         self.latency: float | None = None
-        self.current = min(INITIAL_IN_FLIGHT, ceiling)
+        #: Before any answer only the pacing bounds the requests in flight.
+        self.current = ceiling
         self.peak = 0
 
     def target(self, rate: float) -> int:
@@ -92,14 +93,12 @@ class InFlightLimit:
         return min(self.ceiling, math.ceil(rate * self.latency * HEADROOM) + SLACK)
 
     def answered(self, seconds: float, rate: float) -> None:
-        """One request took ``seconds``: update the estimate; each answer may open one more slot."""
+        """One request took ``seconds``: update the latency estimate and the limit."""
         if self.latency is None:
             self.latency = seconds
         else:
             self.latency += LATENCY_WEIGHT * (seconds - self.latency)
-        target = self.target(rate)
-        # Slow start: one more per answer doubles the window each round trip, until the target.
-        self.current = min(target, self.current + 1) if self.current < target else target
+        self.current = self.target(rate)
 
     def note(self, in_flight: int) -> None:
         self.peak = max(self.peak, in_flight)

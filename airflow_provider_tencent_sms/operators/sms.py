@@ -296,6 +296,7 @@ class SendSmsOperator(BaseOperator):
 
         try:
             config = self.hook.config
+            self.hook.transport  # noqa: B018 - resolves (and checks) the CA bundle and proxy now
         except InvalidConnectionError as exc:
             raise AirflowFailException(str(exc)) from None
         if not (settings.sms_sdk_app_id or config.sms_sdk_app_id):
