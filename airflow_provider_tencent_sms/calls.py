@@ -254,7 +254,11 @@ def requests_failure(exc: requests.RequestException, action: str) -> TencentSmsE
     while reason is not None and id(reason) not in seen:
         seen.add(id(reason))
         if isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError | SSLError):
-            hint = _TLS_HINT if isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason) else ""
+            hint = (
+                _TLS_HINT
+                if isinstance(reason, SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason)
+                else ""
+            )
             return RequestNotSentError(f"{action} was not sent: {type(reason).__name__}: {reason}{hint}")
         reason = getattr(reason, "reason", None) or reason.__context__
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):

@@ -137,7 +137,10 @@ class Handler:
         serial = f"{self.worker}{self.serial:09d}"
         head = '{"SerialNo":"2433:' + serial
         statuses = ",".join(
-            [f'{head}{p}","PhoneNumber":"{n}{_STATUS_TAIL}' for p, n in zip(_POSITIONS, numbers, strict=False)]
+            [
+                f'{head}{p}","PhoneNumber":"{n}{_STATUS_TAIL}'
+                for p, n in zip(_POSITIONS, numbers, strict=False)
+            ]
         )
         document = f'{{"Response":{{"SendStatusSet":[{statuses}],"RequestId":"bench-{serial}"}}}}'
         return _answer(200, document.encode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
@@ -28,7 +30,9 @@ def operator(count: int, **kwargs) -> SendSmsOperator:
 
 def test_the_sandbox_serves_https_with_a_ca_of_its_own(sandbox):
     assert sandbox.url.startswith("https://127.0.0.1:")
-    assert sandbox.ca_path is not None and open(sandbox.ca_path).read().startswith("-----BEGIN CERTIFICATE")
+    assert sandbox.ca_path is not None and Path(sandbox.ca_path).read_text().startswith(
+        "-----BEGIN CERTIFICATE"
+    )
 
 
 def test_bulk_send_over_https_verified_with_the_connections_ca_bundle(sandbox, monkeypatch):
@@ -47,14 +51,14 @@ def test_single_call_over_https_verified_with_requests_ca_bundle(sandbox, monkey
 
 def test_without_the_ca_the_hook_does_not_send_and_says_why(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, ca_bundle=None)
-    with pytest.raises(RequestNotSentError, match="could not be verified.*ca_bundle"):
+    with pytest.raises(RequestNotSentError, match=r"could not be verified.*ca_bundle"):
         TencentSmsHook().send_sms(["+8613800138000"], "1002", ["a", "b"])
     assert sandbox.messages == []
 
 
 def test_without_the_ca_the_bulk_send_sends_nothing_and_says_why(sandbox, monkeypatch):
     use_connection(monkeypatch, sandbox, ca_bundle=None)
-    with pytest.raises(AirflowException, match="could not be verified.*ca_bundle"):
+    with pytest.raises(AirflowException, match=r"could not be verified.*ca_bundle"):
         operator(400, request_attempts=1).execute({"task_state_store": InMemoryTaskState()})
     assert sandbox.messages == []
 
