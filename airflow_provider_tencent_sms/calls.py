@@ -8,6 +8,7 @@ status, error and network failure. No I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -50,6 +51,8 @@ _TLS_HINT = (
 )
 
 _new_tuple = tuple.__new__
+_code, _phone_number, _fee = itemgetter("Code"), itemgetter("PhoneNumber"), itemgetter("Fee")
+_ALL_OK = {"Ok"}
 
 
 class SendStatus(NamedTuple):
@@ -223,18 +226,19 @@ def statuses(items: Iterable[dict[str, Any]]) -> list[SendStatus]:
 def fee_if_all_sent(items: list[dict[str, Any]], numbers: Sequence[str]) -> int | None:
     """The total fee when every number was answered ``Ok`` exactly once; None otherwise.
 
-    The common case of a bulk send, kept cheap: no status objects, one pass over the answer.
+    The common case of a bulk send, kept cheap: no status objects, and the loops over the 200 statuses run
+    in C (``map`` with ``itemgetter``). Anything unusual (a missing field, a fee that is not a number)
+    returns None, and the caller reads the statuses one by one.
     """
     if len(items) != len(numbers):
         return None
-    fee = 0
-    seen = set()
-    for item in items:
-        if item.get("Code") != "Ok":
+    try:
+        if set(map(_code, items)) != _ALL_OK or set(map(_phone_number, items)) != set(numbers):
             return None
-        seen.add(item.get("PhoneNumber"))
-        fee += int(item.get("Fee") or 0)
-    return fee if seen.issuperset(numbers) else None
+        fee = sum(map(_fee, items))
+    except (KeyError, TypeError):
+        return None
+    return fee if isinstance(fee, int) else None
 
 
 # -- network failures ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import math
 
 #: Idle time is not banked beyond this: a late loop may catch up this many seconds' worth of starts, so any
 #: one-second window sees at most the cap plus ``BURST_SECONDS`` x the cap.
-BURST_SECONDS = 0.005
+BURST_SECONDS = 0.015
 #: A refusal halves the rate, at most once per this many seconds (the answers of requests already in flight
 #: all arrive together and are one signal).
 DECREASE_HOLD = 0.5
