@@ -135,5 +135,9 @@ def test_transport_reads_proxies_and_their_exceptions(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "localhost")
     settings = transport(_parse(host="sms.tencentcloudapi.com", extra={"timeout": 20}), {})
     assert settings.proxy == "http://proxy.example:3128"
-    assert (settings.connect_timeout, settings.timeout, settings.host) == (5.0, 20.0, "sms.tencentcloudapi.com")
+    assert (settings.connect_timeout, settings.timeout, settings.host) == (
+        5.0,
+        20.0,
+        "sms.tencentcloudapi.com",
+    )
     assert transport(_parse(host="http://localhost:9000"), {}).proxy is None
