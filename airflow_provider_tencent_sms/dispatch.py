@@ -36,8 +36,9 @@ from .error_codes import Disposition
 from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
 from .hooks.sms import TencentSmsHook
 from .ledger import Ledger, SendUnit
-from .pacing import InFlightLimit, Pacer
+from .pacing import DEFAULT_MAX_CONCURRENCY, InFlightLimit, Pacer
 from .phone import mask
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,6 @@ MAX_RATE_LIMITED_ATTEMPTS = 20
 STOP_GRACE = 2.0
 #: The loop's longest sleep, so that a stop request is seen quickly.
 MAX_POLL = 0.05
-DEFAULT_MAX_CONCURRENCY = 1000
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,13 @@ class DispatchResult:
     #: Stopped from outside (``stop()``, i.e. ``on_kill``) before every unit was sent.
     interrupted: bool = False
     peak_in_flight: int = 0
+
+
+def backoff(error: TencentSmsError, attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 2`` of a request that was certainly not sent: the
+    error code's own delay (1 s for a network failure), doubled each attempt, at most ``MAX_BACKOFF``."""
+    delay = error.error_class.retry_after if isinstance(error, TencentSmsApiError) else 1.0
+    return float(min(delay * 2**attempt, MAX_BACKOFF))
 
 
 @dataclass
@@ -343,16 +350,17 @@ class Dispatcher:
             if not final and job.rate_limited < MAX_RATE_LIMITED_ATTEMPTS:
                 return 0.0
         elif not final and self._retryable(error) and job.attempts + 1 < self.settings.request_attempts:
-            base = float(error.error_class.retry_after) if isinstance(error, TencentSmsApiError) else 1.0
-            delay: float = min(base * 2**job.attempts, MAX_BACKOFF)
+            wait = backoff(error, job.attempts)
             job.attempts += 1
             log.warning(
-                "Request for %d recipients not sent (%s); trying again in %.0f s",
-                len(positions),
+                "Request for %s not sent (%s); trying again in %s s (attempt %d of %d)",
+                plural(len(positions), "recipient"),
                 error,
-                delay,
+                f"{wait:g}",
+                job.attempts + 1,
+                self.settings.request_attempts,
             )
-            return delay
+            return wait
         if isinstance(error, TencentSmsApiError) and error.disposition is Disposition.TERMINAL:
             self.ledger.release(unit)
             result.not_sent += len(positions)

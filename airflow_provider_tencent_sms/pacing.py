@@ -22,6 +22,9 @@ DECREASE_HOLD = 0.5
 RECOVERY_PER_SECOND = 0.1
 MIN_RATE = 1.0
 
+#: The default ceiling on requests in flight: enough for 3,000 requests/s at up to about 300 ms.
+DEFAULT_MAX_CONCURRENCY = 1000
+
 #: Requests in flight = rate x latency x HEADROOM, plus a few for answers that take longer than usual.
 HEADROOM = 1.5
 SLACK = 8
