@@ -134,9 +134,11 @@ def test_an_endpoint_that_refuses_connections_sends_nothing_and_leaves_nothing_i
     assert send(400).execute({"task_state_store": state})["sent"] == 400
 
 
-def test_rate_limit_refusals_slow_down_and_lose_nothing(sandbox):
+def test_rate_limit_refusals_slow_down_and_lose_nothing(sandbox, caplog):
     sandbox.add_fault(code="RequestLimitExceeded", message="too fast", after=5, count=30)
-    summary = send(10_000, max_concurrency=8).execute({"task_state_store": InMemoryTaskState()})
+    with caplog.at_level("WARNING", logger="airflow_provider_tencent_sms.dispatch"):
+        summary = send(10_000, max_concurrency=8).execute({"task_state_store": InMemoryTaskState()})
+    assert "slowing down to 500 requests/s" in caplog.text
     assert summary["sent"] == 10_000 and summary["rate_limited"] == 30
     counts = received(sandbox)
     assert len(counts) == 10_000 and set(counts.values()) == {1}
