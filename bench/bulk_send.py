@@ -42,7 +42,7 @@ TEMPLATE = ("1002", ["Bench", "hello"])
 CAP = 3000.0
 LATENCIES = (0, 20, 200)
 #: How long each SDK baseline may send, at most.
-SDK_SECONDS = 4.0
+SDK_SECONDS = 3.0
 SDK_THREADS = 16
 
 
@@ -257,10 +257,11 @@ def bench(latency_ms: int, tls: bool, count: int, rounds: int) -> dict[str, Any]
         sdk_send(sdk_client(endpoint), recipients(200))  # warm-up: imports, first connection
         runs = [operator(endpoint, count) for _ in range(rounds)]
         runs.sort(key=lambda r: r["requests_per_second"])
+        # The lower median: with two runs, the slower one (these machines are shared).
         return {
             "latency_ms": latency_ms,
             "protocol": "https" if tls else "http",
-            "operator": runs[len(runs) // 2],
+            "operator": runs[(len(runs) - 1) // 2],
             "operator_runs": runs,
             "sdk_sequential": sdk(endpoint, count, 1),
             "sdk_threads": sdk(endpoint, count, SDK_THREADS),
@@ -270,7 +271,7 @@ def bench(latency_ms: int, tls: bool, count: int, rounds: int) -> dict[str, Any]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--memory-recipients", type=int, default=1_000_000)
     parser.add_argument("--child", nargs=3, metavar=("URL", "CA", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
