@@ -104,6 +104,16 @@ def bulk_table(bulk: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         )
         + ".",
         "",
+        "HTTP client designs, the same signed 200-number request to the same endpoint (0 ms), 4,000 each:",
+        "",
+        "| Client | Protocol | Requests/s | Client CPU per request (ms) |",
+        "|---|---|---|---|",
+        *(
+            f"| {c['client']} | {c['protocol'].upper()} | {c['requests_per_second']:,.0f} "
+            f"| {c['client_cpu_ms_per_request']:.3f} |"
+            for c in capacity["clients"]
+        ),
+        "",
     ]
     return lines
 
