@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -214,6 +214,17 @@ def sdk_send(client: Any, numbers: list[str]) -> None:
     client.SendSms(request)
 
 
+def in_threads(worker: Callable[[], None], threads: int) -> tuple[float, float]:
+    """Run ``worker`` on ``threads`` threads until all return; the wall and CPU seconds it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def sdk(endpoint: Endpoint, count: int, threads: int) -> dict[str, Any]:
     """The SDK sending 200-number batches from ``threads`` threads until done or SDK_SECONDS passed."""
     numbers = recipients(count)
@@ -234,13 +245,7 @@ def sdk(endpoint: Endpoint, count: int, threads: int) -> dict[str, Any]:
                 sent[0] += 1
 
     endpoint.reset()
-    wall, cpu = time.perf_counter(), time.process_time()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = in_threads(worker, threads)
     if endpoint.stats()["requests"] != sent[0]:
         raise SystemExit("SDK: the endpoint saw a different number of requests")
     return {

@@ -101,14 +101,7 @@ def requests_threads(url: str, ca_path: str | None, threads: int, count: int) ->
                 with lock:
                     failed[0] += 1
 
-    cpu = time.process_time()
-    begin = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    seconds, cpu = time.perf_counter() - begin, time.process_time() - cpu
+    seconds, cpu = in_threads(worker, threads)
     return {
         "requests": count,
         "failed": failed[0],
