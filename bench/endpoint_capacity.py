@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 import orjson
-from bulk_send import APP_ID, endpoint_process, recipients
+from bulk_send import APP_ID, endpoint_process, in_threads, recipients
 from endpoint import SECRET_ID, SECRET_KEY
 
 from airflow_provider_tencent_sms.connection import Transport
