@@ -64,7 +64,7 @@ def usable_connections(wanted: int) -> int:
         return wanted
     usable = max(1, soft - FD_RESERVE)
     log.warning(
-        "Only %d open files allowed (ulimit -n) : at most %d requests in flight instead of %d; "
+        "Only %d open files allowed (ulimit -n): at most %d requests in flight instead of %d; "
         "raise the limit for the worker to send faster",
         soft,
         usable,
