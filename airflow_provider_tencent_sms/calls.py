@@ -18,6 +18,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 
 from . import __version__
 from .connection import ConnectionConfig
+from .error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE
 from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
 from .phone import mask
 from .signing import JSON_CONTENT_TYPE
@@ -178,13 +179,14 @@ def read_answer(status: int, body: bytes) -> dict[str, Any]:
         if not isinstance(answer, dict):
             raise TypeError("Response is not an object")
     except (ValueError, KeyError, TypeError):
+        # Not Tencent's answer: a proxy or gateway's page. Its hint (error_codes) says what that implies.
         excerpt = " ".join(body[: _EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_EXCERPT_CHARS].split())
-        code = "InvalidResponse" if status == 200 else f"HttpError.{status}"
+        code = INVALID_RESPONSE if status == 200 else f"{HTTP_ERROR_PREFIX}{status}"
         raise TencentSmsApiError(
             code,
             f"HTTP {status} with a body that is not Tencent Cloud API JSON: {excerpt!r}",
             http_status=status,
-            # A 5xx from a proxy may come after Tencent processed the request.
+            # A 5xx from a proxy may come after Tencent processed the request; a 4xx was refused.
             outcome_unknown=status >= 500 or status == 200,
         ) from None
     error = answer.get("Error")
@@ -197,11 +199,11 @@ def read_answer(status: int, body: bytes) -> dict[str, Any]:
         )
     if status != 200:
         raise TencentSmsApiError(
-            f"HttpError.{status}",
+            INVALID_RESPONSE,
             f"HTTP {status} without an error in the body",
             answer.get("RequestId"),
             http_status=status,
-            outcome_unknown=status >= 500,
+            outcome_unknown=True,
         )
     return answer
 
@@ -211,7 +213,7 @@ def send_status_items(answer: dict[str, Any]) -> list[dict[str, Any]]:
     items = answer.get("SendStatusSet")
     if not isinstance(items, list):
         raise TencentSmsApiError(
-            "InvalidResponse",
+            INVALID_RESPONSE,
             "SendSms answer has no SendStatusSet list",
             answer.get("RequestId"),
             outcome_unknown=True,

@@ -33,7 +33,7 @@ from .calls import (
 )
 from .engine import CurlEngine, Reply, usable_connections
 from .error_codes import Disposition
-from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
+from .exceptions import OutcomeUnknownError, TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from .hooks.sms import TencentSmsHook
 from .ledger import Ledger, SendUnit
 from .pacing import DEFAULT_MAX_CONCURRENCY, InFlightLimit, Pacer
@@ -349,7 +349,7 @@ class Dispatcher:
                 )
             if not final and job.rate_limited < MAX_RATE_LIMITED_ATTEMPTS:
                 return 0.0
-        elif not final and self._retryable(error) and job.attempts + 1 < self.settings.request_attempts:
+        elif not final and is_transient_not_sent(error) and job.attempts + 1 < self.settings.request_attempts:
             wait = backoff(error, job.attempts)
             job.attempts += 1
             log.warning(
@@ -374,12 +374,6 @@ class Dispatcher:
             result.transient_error = error
             result.not_sent += len(positions)
         return None
-
-    @staticmethod
-    def _retryable(error: TencentSmsError) -> bool:
-        if isinstance(error, TencentSmsApiError):
-            return error.retryable and error.disposition is Disposition.TRANSIENT
-        return isinstance(error, RequestNotSentError)
 
     def _limits(self) -> dict[str, Any]:
         s = self.settings
