@@ -40,10 +40,10 @@ BUCKETS = 100 * 60 * 30  # 30 minutes of 10 ms buckets
 #: Counters per worker: requests, numbers, refused requests.
 COUNTERS = 3
 
-#: One status, around the number and the serial number (built by concatenation: str.format of 200
-#: statuses would cost more than everything else a request needs).
+#: What follows the number in each status. The statuses of one request share its serial number, so that
+#: the whole set is one ``str.join`` in C (formatting 200 statuses one by one would cost more than
+#: everything else a request needs).
 _STATUS_TAIL = '","Fee":1,"SessionContext":"","Code":"Ok","Message":"send success","IsoCode":"CN"}'
-_POSITIONS = [f"{i:03d}" for i in range(200)]
 
 
 class Stats:
@@ -126,6 +126,7 @@ class Handler:
             numbers = orjson.loads(body)["PhoneNumberSet"]
             if not isinstance(numbers, list) or not 1 <= len(numbers) <= 200:
                 raise ApiError("InvalidParameterValue", "PhoneNumberSet must hold 1 to 200 numbers")
+            "".join(numbers)  # raises TypeError unless every number is a string
         except ApiError as exc:
             self.stats.refuse(self.worker)
             return _answer(200, _error(exc.code, exc.message))
@@ -135,13 +136,8 @@ class Handler:
         self.stats.count(self.worker, len(numbers), now)
         self.serial += 1
         serial = f"{self.worker}{self.serial:09d}"
-        head = '{"SerialNo":"2433:' + serial
-        statuses = ",".join(
-            [
-                f'{head}{p}","PhoneNumber":"{n}{_STATUS_TAIL}'
-                for p, n in zip(_POSITIONS, numbers, strict=False)
-            ]
-        )
+        head = f'{{"SerialNo":"2433:{serial}","PhoneNumber":"'
+        statuses = head + (_STATUS_TAIL + "," + head).join(numbers) + _STATUS_TAIL
         document = f'{{"Response":{{"SendStatusSet":[{statuses}],"RequestId":"bench-{serial}"}}}}'
         return _answer(200, document.encode())
 
