@@ -210,10 +210,11 @@ class Dispatcher:
                 if not ready and pending:
                     size = max(1, math.ceil(pacer.rate * SLICE_SECONDS))
                     chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
-                    # Write-ahead: the ledger must know these may leave before any of them does.
+                    # Write-ahead: the ledger must know these may leave before any of them does. (In
+                    # `ready` first: if storing fails, the cleanup below gives them back.)
                     self.ledger.start(job.unit for job in chunk)
-                    self.checkpoint()
                     ready.extend(chunk)
+                    self.checkpoint()
                     now = last_checkpoint = time.monotonic()
                 pacer.recover(now)
                 while ready and engine.in_flight < limit.current and pacer.take(now):
