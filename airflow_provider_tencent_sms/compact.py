@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, filterfalse
@@ -31,6 +32,9 @@ from .sources import RowChunk
 
 #: Buckets for deduplication: 10 million numbers make buckets of about 150,000, whose dict fits in cache.
 BUCKETS = 64
+#: Batches a plan keeps once built: the sender looks a batch up when it sends it and again when the answer
+#: comes, with up to its in-flight limit of others in between. About 13 KB each.
+BUILT_BATCHES_KEPT = 1024
 #: How many invalid entries are kept (masked) for messages; the rest are counted.
 MAX_KEPT_INVALID = 100
 _DIGEST_CHARS = 24
@@ -226,6 +230,7 @@ class BatchPlan(Sequence[Batch]):
             self._first_batch.append(count)
             count += -(-len(part.numbers) // max_size)
         self._count = count
+        self._built: OrderedDict[int, Batch] = OrderedDict()
 
     def __len__(self) -> int:
         return self._count
@@ -237,9 +242,19 @@ class BatchPlan(Sequence[Batch]):
     def __getitem__(self, index: int | slice) -> Batch | list[Batch]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        built = self._built.get(index)
+        if built is not None:
+            self._built.move_to_end(index)
+            return built
         part, start = self._locate(index)
         numbers = part.numbers[start : start + self.max_size]
-        return Batch(tuple(f"+{number}" for number in numbers), part.params, part.mainland_china)
+        built = Batch(tuple(f"+{number}" for number in numbers), part.params, part.mainland_china)
+        self._built[index] = built
+        if len(self._built) > BUILT_BATCHES_KEPT:
+            self._built.popitem(last=False)
+        return built
 
     def __iter__(self) -> Iterator[Batch]:
         return (self[i] for i in range(self._count))
