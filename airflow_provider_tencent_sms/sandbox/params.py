@@ -93,6 +93,15 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
             Field("Offset", "offset", _I, True),
         ),
     },
+    "CallbackStatusStatistics": {
+        V2021: (
+            Field("BeginTime", "begin", _S, True),
+            Field("EndTime", "end", _S, True),
+            Field("SmsSdkAppId", "app_id", _S, True),
+            Field("Limit", "limit", _I, True),
+            Field("Offset", "offset", _I, True),
+        ),
+    },
     "DescribeSmsTemplateList": {
         V2021: (
             Field("International", "international", _I, True),

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply, error_envelope
+from .delivery import DeliveryRule
 from .errors import ApiError
 from .faults import Fault
 from .pages import inbox_page
@@ -151,6 +152,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._api()
         elif path == "/_sandbox/faults":
             self._add_fault()
+        elif path == "/_sandbox/deliveries":
+            self._add_delivery_rule()
         else:
             self._not_found()
 
@@ -165,6 +168,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(200, [d.to_json() for d in api.ctx.store.messages()])
         elif path == "/_sandbox/faults":
             self._send_json(200, [f.to_json() for f in api.ctx.faults.faults()])
+        elif path == "/_sandbox/deliveries":
+            self._send_json(200, [r.to_json() for r in api.ctx.deliveries.rules()])
         elif path == "/_sandbox/requests":
             self._send_json(200, [vars(r) for r in api.ctx.store.requests()])
         elif path == "/":
@@ -182,6 +187,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/faults":
             ctx.faults.clear()
             self._send_json(200, {"cleared": "faults"})
+        elif path == "/_sandbox/deliveries":
+            ctx.deliveries.clear()
+            self._send_json(200, {"cleared": "deliveries"})
         else:
             self._not_found()
 
@@ -258,6 +266,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": f"invalid fault: {exc}"})
             return
         self._send_json(201, fault.to_json())
+
+    def _add_delivery_rule(self) -> None:
+        body = self._read_body(_CONTROL_BODY_LIMIT)
+        if body is None:
+            return
+        try:
+            rule = self.server.api.ctx.deliveries.add(DeliveryRule.from_json(json.loads(body)))
+        except (ValueError, TypeError, RecursionError) as exc:
+            self._send_json(400, {"error": f"invalid delivery rule: {exc}"})
+            return
+        self._send_json(201, rule.to_json())
 
     # --- answers --------------------------------------------------------------------------------------
 
