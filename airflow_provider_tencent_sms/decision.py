@@ -103,7 +103,9 @@ def next_step(ledger: Ledger, last: Round, policy: Policy, delivery_complete: bo
         )
     if last.stopped_at_deadline and last.window is not None:
         return Wait(
-            last.window.next_opening(last.window.closing(now)), last.window, "the marketing window closes soon"
+            last.window.next_opening(last.window.closing(now)),
+            last.window,
+            "the marketing window closes soon",
         )
     if ledger.has_window_waiters:
         refusals = 0
