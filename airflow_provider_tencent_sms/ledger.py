@@ -83,6 +83,8 @@ class Ledger:
     receipts: dict[int, dict[int, str]] = field(default_factory=dict)
     #: Looking for receipts of unknown outcomes; ``resent``: the unresolved ones were sent once more.
     reconcile: Watch | None = None
+    #: Unknown recipients a receipt settled as sent.
+    reconciled: int = 0
     resent: bool = False
     #: Waiting for receipts of the recipients in ``checked`` (all of them, or a sample), after sending.
     delivery: Watch | None = None
@@ -131,6 +133,7 @@ class Ledger:
                 for b, items in raw.get("receipts", {}).items()
             },
             reconcile=_watch(raw.get("reconcile")),
+            reconciled=int(raw.get("reconciled", 0)),
             resent=bool(raw.get("resent", False)),
             delivery=_watch(raw.get("delivery")),
             checked={int(b): list(p) for b, p in raw.get("checked", {}).items()},
@@ -180,6 +183,7 @@ class Ledger:
                 str(b): {str(p): r for p, r in items.items()} for b, items in self.receipts.items() if items
             },
             "reconcile": None if self.reconcile is None else [self.reconcile.origin, self.reconcile.checks],
+            "reconciled": self.reconciled,
             "resent": self.resent,
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
             "checked": {str(b): p for b, p in self.checked.items() if p},
@@ -349,6 +353,7 @@ class Ledger:
         """A receipt proved that an unknown recipient's request was processed: they were sent to."""
         self.unknown[batch].remove(position)
         self.sent += 1
+        self.reconciled += 1
         self.record_receipt(batch, position, delivered, description)
 
     def receipt(self, batch: int, position: int) -> tuple[bool, str] | None:

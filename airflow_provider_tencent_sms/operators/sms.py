@@ -7,7 +7,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -16,9 +15,22 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..connection import DEFAULT_CONN_ID
-from ..ledger import Ledger, LedgerMismatchError
+from ..decision import (
+    MAX_WINDOW_REFUSALS,
+    CheckDelivery,
+    Fail,
+    Policy,
+    Reconcile,
+    Resend,
+    Round,
+    Step,
+    Wait,
+    next_step,
+)
+from ..ledger import Ledger, LedgerMismatchError, SendUnit, Watch
 from ..phone import mask
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
+from ..session_context import check_user_context, task_instance_tag
 from ..task_state import LedgerStore, ledger_store
 
 # What sending needs (requests, phonenumbers…) is imported in execute(): DAG files that use this
@@ -29,32 +41,19 @@ if TYPE_CHECKING:
     from ..batching import Batch
     from ..dispatch import DispatchResult, SendSettings
     from ..hooks.sms import TencentSmsHook
+    from ..receipt_checks import ReceiptChecker
     from ..recipients import Audience
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
+UNKNOWN_OUTCOME_POLICIES = ("reconcile", "fail")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
 #: When the task fails, its result is still pushed to XCom under this key.
 SUMMARY_XCOM_KEY = "sms_summary"
-#: A refusal for being outside the window this soon after our clock says it opened is clock skew.
-_SKEW_GRACE = timedelta(minutes=10)
-_SKEW_RETRY = timedelta(seconds=60)
 _VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
-#: After this many deferrals in a row for Tencent's marketing-hours refusal, the refusals are not about the
-#: time of day (a few are expected: clock skew just after 08:00 retries every minute for up to 10 minutes).
-MAX_WINDOW_REFUSALS = 12
-_REFUSED_AS_OUTSIDE = "as outside its marketing hours"
-#: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
-TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
-
-
-@dataclass(frozen=True)
-class Deferral:
-    moment: datetime
-    window: SendWindow | None
-    reason: str
+__all__ = ["MAX_WINDOW_REFUSALS", "SendSmsOperator"]
 
 
 class SendSmsOperator(BaseOperator):
@@ -77,7 +76,8 @@ class SendSmsOperator(BaseOperator):
     :param sms_sdk_app_id: the SMS application; the connection's ``sms_sdk_app_id`` by default. (templated)
     :param sms_type: ``notification``, ``verification`` (parameters must be 0-6 digits) or ``marketing``
         (sent only inside ``send_window``; outside it the task defers until it opens).
-    :param session_context: echoed back by Tencent in each status. (templated)
+    :param session_context: your own context, echoed back by Tencent in each status and receipt after the
+        tag that traces each request to this task instance and batch (at most 484 bytes). (templated)
     :param extend_code: the extension code, if enabled for the account. (templated)
     :param sender_id: the sender id for global SMS, if enabled. (templated)
     :param tencent_sms_conn_id: the Airflow connection.
@@ -98,6 +98,20 @@ class SendSmsOperator(BaseOperator):
     :param send_window: for marketing sends, the daily window ``("HH:MM", "HH:MM")``.
     :param send_window_timezone: the window's IANA time zone.
     :param send_window_margin: stop starting new requests this long before the window closes.
+    :param on_unknown_outcome: ``reconcile`` (default): recipients whose request's outcome is unknown are
+        looked up by number in Tencent's delivery receipts after ``reconcile_after``, then at growing
+        intervals until ``reconcile_timeout``, the task deferred in between; a receipt of this task settles
+        them as sent. ``fail``: no lookup, they are reported as unknown.
+    :param reconcile_after: the wait before the first lookup.
+    :param reconcile_timeout: after this long, recipients without a receipt stay unknown.
+    :param resend_unresolved: at the timeout, send the still unknown recipients once more. Risk: one whose
+        receipt comes later than the timeout got the message and gets a second one.
+    :param wait_for_delivery: after sending, wait (deferred) up to this long for delivery receipts and add a
+        ``delivery`` report to the result.
+    :param delivery_check_limit: up to this many recipients every one is checked; above it, a uniform random
+        sample of this size, with an estimated delivery rate and its 95 % confidence interval.
+    :param min_delivery_rate: with ``wait_for_delivery``, fail the task when the delivered share of the
+        checked recipients is below this (0 to 1) once the wait is over.
     """
 
     template_fields: Sequence[str] = (
@@ -144,6 +158,13 @@ class SendSmsOperator(BaseOperator):
         send_window: tuple[str, str] = DEFAULT_WINDOW,
         send_window_timezone: str = DEFAULT_TIMEZONE,
         send_window_margin: timedelta = timedelta(seconds=30),
+        on_unknown_outcome: str = "reconcile",
+        reconcile_after: timedelta = timedelta(minutes=2),
+        reconcile_timeout: timedelta = timedelta(hours=1),
+        resend_unresolved: bool = False,
+        wait_for_delivery: timedelta | None = None,
+        delivery_check_limit: int = 1000,
+        min_delivery_rate: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -170,6 +191,13 @@ class SendSmsOperator(BaseOperator):
         self.send_window = send_window
         self.send_window_timezone = send_window_timezone
         self.send_window_margin = send_window_margin
+        self.on_unknown_outcome = on_unknown_outcome
+        self.reconcile_after = reconcile_after
+        self.reconcile_timeout = reconcile_timeout
+        self.resend_unresolved = resend_unresolved
+        self.wait_for_delivery = wait_for_delivery
+        self.delivery_check_limit = delivery_check_limit
+        self.min_delivery_rate = min_delivery_rate
 
     @cached_property
     def hook(self) -> TencentSmsHook:
@@ -183,16 +211,18 @@ class SendSmsOperator(BaseOperator):
         return self._run(context)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
-        """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
+        """Called after a deferral (window opening, recipient retry, receipt check); all state is in the ledger."""
         return self._run(context)
 
     # -- orchestration ---------------------------------------------------------------------------------
 
     def _run(self, context: Context) -> dict[str, Any]:
         from ..batching import plan_batches
-        from ..dispatch import Dispatcher
+        from ..receipt_checks import ReceiptChecker
 
-        settings = self._settings()
+        tag = self._task_instance_tag(context)
+        settings = self._settings(tag)
+        policy = self._policy()
         window = self._window()
         audience = self._audience()
         self._check_connection(settings)
@@ -207,7 +237,7 @@ class SendSmsOperator(BaseOperator):
         if lost:
             self.log.warning(
                 "A previous attempt stopped while %d recipients' requests may have been on the wire; "
-                "they are reported as outcome unknown and not sent again",
+                "they are reported as outcome unknown and not sent blindly again",
                 lost,
             )
             checkpoint()
@@ -223,22 +253,108 @@ class SendSmsOperator(BaseOperator):
         now = datetime.now(timezone.utc)
         if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
             self._defer(
-                Deferral(window.next_opening(now), window, "the marketing window is closed"),
-                ledger,
-                checkpoint,
+                Wait(window.next_opening(now), window, "the marketing window is closed"), ledger, checkpoint
             )
         units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
         if window is None or window.is_open(now):
             units += ledger.window_units()
-        deadline = None
-        if window is not None:
-            deadline = (window.closing(now) - self.send_window_margin).timestamp()
-        result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
-        checkpoint()
+        checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
+        while True:
+            last = self._send_round(units, batches, ledger, settings, window, checkpoint)
+            units = []
+            self._start_watches(ledger, policy, last.pending, checker)
+            checkpoint()
+            targets = checker.targets(self.delivery_check_limit) if ledger.delivery is not None else []
+            step = next_step(ledger, last, policy, delivery_complete=not checker.missing(targets))
+            if isinstance(step, Reconcile):
+                checker.reconcile()
+            elif isinstance(step, CheckDelivery):
+                checker.check_delivery(targets)
+            elif isinstance(step, Resend):
+                units = ledger.resend_unknown()
+                self.log.warning(
+                    "No receipt within reconcile_timeout for %d recipients whose outcome is unknown: sending "
+                    "them once more (resend_unresolved=True)",
+                    sum(len(u.positions or ()) for u in units),
+                )
+            else:
+                break
+        return self._finish(context, step, ledger, batches, audience, checker, targets, checkpoint)
+
+    def _send_round(
+        self,
+        units: list[SendUnit],
+        batches: list[Batch],
+        ledger: Ledger,
+        settings: SendSettings,
+        window: SendWindow | None,
+        checkpoint: Callable[[], None],
+    ) -> Round:
+        """Send ``units`` (if any) and say how the round ended."""
+        from ..dispatch import Dispatcher, DispatchResult
+
+        result = DispatchResult()
+        now = datetime.now(timezone.utc)
+        if units:
+            deadline = None
+            if window is not None:
+                deadline = (window.closing(now) - self.send_window_margin).timestamp()
+            ledger.note_first_send(time.time())
+            result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(
+                units
+            )
+            checkpoint()
+        return self._round(result, ledger, batches, window)
+
+    @staticmethod
+    def _round(
+        result: DispatchResult, ledger: Ledger, batches: list[Batch], window: SendWindow | None
+    ) -> Round:
+        total = sum(len(b.numbers) for b in batches)
+        return Round(
+            now=datetime.now(timezone.utc),
+            window=window,
+            terminal_error=None if result.terminal_error is None else str(result.terminal_error),
+            transient_error=None if result.transient_error is None else str(result.transient_error),
+            not_sent=result.not_sent,
+            stopped_at_deadline=result.stopped_at_deadline,
+            pending=total - ledger.sent - ledger.failed_count - ledger.unknown_count,
+        )
+
+    def _start_watches(self, ledger: Ledger, policy: Policy, pending: int, checker: ReceiptChecker) -> None:
+        """Start looking for receipts: for unknown outcomes as they arise, for delivery once all is sent."""
+        now = time.time()
+        if ledger.unknown_count and policy.reconcile and ledger.reconcile is None and not ledger.resent:
+            ledger.reconcile = Watch(now)
+        sending_over = not (pending or ledger.has_retries or ledger.has_window_waiters)
+        if policy.wait_for_delivery and ledger.delivery is None and sending_over and ledger.sent:
+            ledger.delivery = Watch(now)
+
+    def _finish(
+        self,
+        context: Context,
+        step: Step,
+        ledger: Ledger,
+        batches: list[Batch],
+        audience: Audience,
+        checker: ReceiptChecker,
+        targets: list[tuple[int, int]],
+        checkpoint: Callable[[], None],
+    ) -> dict[str, Any]:
+        """Carry out the last step: fail, defer, or report."""
         summary = self._summary(ledger, batches, audience)
-        deferral = self._next_wait(result, ledger, summary, window)
-        if deferral is not None:
-            self._defer(deferral, ledger, checkpoint)
+        if ledger.delivery is not None:
+            report = checker.report(targets, recipients=ledger.sent)
+            summary["delivery"] = {
+                **report.to_json(),
+                "failures": checker.failures(targets, MAX_LISTED_FAILURES),
+            }
+        if isinstance(step, Fail):
+            if step.retryable:
+                raise AirflowException(step.message)
+            raise AirflowFailException(step.message)
+        if isinstance(step, Wait):
+            self._defer(step, ledger, checkpoint)
         self.log.info(
             "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
             summary["sent"],
@@ -256,7 +372,30 @@ class SendSmsOperator(BaseOperator):
         if summary["failed"] + summary["unknown"] and not self.allow_partial_failure:
             self._report_failures(context, summary)
             raise AirflowFailException(self._failure_message(summary))
+        delivery = summary.get("delivery")
+        if delivery is not None and self.min_delivery_rate is not None:
+            rate = delivery["delivered_rate"] or 0.0
+            if rate < self.min_delivery_rate:
+                self._report_undelivered(context, summary)
+                raise AirflowFailException(
+                    f"{rate:.1%} of the {delivery['checked']} checked recipients had a delivery receipt within "
+                    f"wait_for_delivery, below min_delivery_rate {self.min_delivery_rate:.1%} "
+                    f"({delivery['failed']} failed: {delivery['failed_by_reason']}; {delivery['no_receipt']} "
+                    "without a receipt). Nobody is sent a second message."
+                )
         return summary
+
+    def _report_undelivered(self, context: Context, summary: dict[str, Any]) -> None:
+        for failure in summary["delivery"]["failures"][:MAX_LOGGED_FAILURES]:
+            self.log.error("Not delivered to %s: %s", mask(failure["phone_number"]), failure["description"])
+        self._push_summary(context, summary)
+
+    @staticmethod
+    def _push_summary(context: Context, summary: dict[str, Any]) -> None:
+        """The task fails, yet its result stays findable in XCom."""
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
 
     def _report_failures(self, context: Context, summary: dict[str, Any]) -> None:
         """Failed recipients stay findable although the task fails: in the log (masked) and in XCom."""
@@ -267,9 +406,7 @@ class SendSmsOperator(BaseOperator):
                 failure["code"],
                 failure["message"],
             )
-        ti = context.get("ti")
-        if ti is not None:
-            ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
+        self._push_summary(context, summary)
 
     def _check_connection(self, settings: SendSettings) -> None:
         """Fail before anything is sent if the connection cannot work: no retry would fix it."""
@@ -288,75 +425,71 @@ class SendSmsOperator(BaseOperator):
     def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
         return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
 
-    def _next_wait(
-        self, result: DispatchResult, ledger: Ledger, summary: dict[str, Any], window: SendWindow | None
-    ) -> Deferral | None:
-        """After a round of sending: fail, wait (and for what), or ``None`` when all is settled."""
-        if result.terminal_error is not None:
-            raise AirflowFailException(
-                f"Tencent Cloud refused the request: {result.terminal_error}. {summary['sent']} recipients had "
-                f"their message; the other {summary['pending']} were not sent. No retry can fix this: correct "
-                "the cause and clear the task (recipients already sent to are skipped)."
-            )
-        now = datetime.now(timezone.utc)
-        if result.stopped_at_deadline and window is not None:
-            return Deferral(
-                window.next_opening(window.closing(now)), window, "the marketing window closes soon"
-            )
-        if ledger.has_window_waiters:
-            refusals = 0
-            for _, reason in reversed(ledger.deferrals):
-                if not reason.endswith(_REFUSED_AS_OUTSIDE):
-                    break
-                refusals += 1
-            if refusals >= MAX_WINDOW_REFUSALS:
-                raise AirflowFailException(
-                    f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours "
-                    f"{refusals + 1} times in a row, also inside 08:00-22:00 Beijing time: waiting longer will "
-                    "not help. Check the template's type and the account in the SMS console; "
-                    f"{summary['sent']} recipients already had their message and will not get another."
-                )
-            return Deferral(
-                self._tencent_resume_time(now),
-                TENCENT_WINDOW,
-                f"Tencent refused {ledger.waiting_count} recipients {_REFUSED_AS_OUTSIDE}",
-            )
-        if result.transient_error is not None:
-            raise AirflowException(
-                f"{result.not_sent} recipients were not sent because of a transient error "
-                f"({result.transient_error}); {summary['sent']} already had their message and will not be "
-                "sent again when Airflow retries this task."
-            )
-        if ledger.has_retries:
-            moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
-            return Deferral(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
-        return None
-
-    @staticmethod
-    def _tencent_resume_time(now: datetime) -> datetime:
-        """When to try again after Tencent refused a send as outside its marketing hours."""
-        if not TENCENT_WINDOW.is_open(now):
-            return TENCENT_WINDOW.next_opening(now)
-        if now - TENCENT_WINDOW.opening(now) < _SKEW_GRACE:
-            # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
-            return now + _SKEW_RETRY
-        # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
-        return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
-
-    def _defer(self, deferral: Deferral, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
+    def _defer(self, deferral: Wait, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
         moment = deferral.moment.astimezone(timezone.utc)
         ledger.note_deferral(moment.isoformat(), deferral.reason)
         checkpoint()
         where = deferral.window.describe(moment) if deferral.window else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-        self.log.info("Deferring: %s; sending resumes at %s", deferral.reason, where)
+        self.log.info("Deferring: %s; the task resumes at %s", deferral.reason, where)
         self.defer(trigger=DateTimeTrigger(moment), method_name="resume")
 
     # -- inputs ----------------------------------------------------------------------------------------
 
-    def _settings(self) -> SendSettings:
+    @staticmethod
+    def _task_instance_tag(context: Context) -> str:
+        ti = context.get("ti")
+        if ti is None:
+            # execute() called outside Airflow: there is no run to name.
+            return task_instance_tag("", "", "", -1)
+        return task_instance_tag(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+
+    def _policy(self) -> Policy:
+        if self.on_unknown_outcome not in UNKNOWN_OUTCOME_POLICIES:
+            raise AirflowFailException(
+                f"on_unknown_outcome must be 'reconcile' or 'fail', got {self.on_unknown_outcome!r}"
+            )
+        for name in ("reconcile_after", "reconcile_timeout", "wait_for_delivery"):
+            value = getattr(self, name)
+            if value is None and name == "wait_for_delivery":
+                continue
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise AirflowFailException(f"{name} must be a positive timedelta, got {value!r}")
+        if self.reconcile_timeout < self.reconcile_after:
+            raise AirflowFailException(
+                f"reconcile_timeout ({self.reconcile_timeout}) must not be shorter than reconcile_after "
+                f"({self.reconcile_after})"
+            )
+        limit = self.delivery_check_limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise AirflowFailException(f"delivery_check_limit must be a positive integer, got {limit!r}")
+        if self.min_delivery_rate is not None:
+            if self.wait_for_delivery is None:
+                raise AirflowFailException(
+                    "min_delivery_rate needs wait_for_delivery: how long to wait for receipts"
+                )
+            if not 0 <= self.min_delivery_rate <= 1:
+                raise AirflowFailException(
+                    f"min_delivery_rate is a share between 0 and 1, got {self.min_delivery_rate!r}"
+                )
+        return Policy(
+            reconcile=self.on_unknown_outcome == "reconcile",
+            reconcile_after=self.reconcile_after.total_seconds(),
+            reconcile_timeout=self.reconcile_timeout.total_seconds(),
+            resend_unresolved=bool(self.resend_unresolved),
+            wait_for_delivery=None
+            if self.wait_for_delivery is None
+            else self.wait_for_delivery.total_seconds(),
+        )
+
+    def _settings(self, task_instance: str) -> SendSettings:
         from ..dispatch import SendSettings
+
+        try:
+            check_user_context(self.session_context or None)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
 
         if self.sms_type not in SMS_TYPES:
             raise AirflowFailException(
@@ -392,6 +525,7 @@ class SendSmsOperator(BaseOperator):
             recipient_retry_delay=(
                 self.recipient_retry_delay.total_seconds() if self.recipient_retry_delay is not None else None
             ),
+            task_instance=task_instance,
         )
 
     def _window(self) -> SendWindow | None:
@@ -490,16 +624,22 @@ class SendSmsOperator(BaseOperator):
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),
             "deferrals": [{"until": until, "reason": reason} for until, reason in ledger.deferrals],
+            "reconciled": ledger.reconciled,
+            "resent_unresolved": ledger.resent,
         }
 
-    @staticmethod
-    def _failure_message(summary: dict[str, Any]) -> str:
+    def _failure_message(self, summary: dict[str, Any]) -> str:
         by_code = ", ".join(f"{code}: {count}" for code, count in sorted(summary["failures_by_code"].items()))
         unknown = ""
         if summary["unknown"]:
+            looked = (
+                "no delivery receipt of this task came for them by reconcile_timeout"
+                if self.on_unknown_outcome == "reconcile"
+                else "receipts were not looked up (on_unknown_outcome='fail')"
+            )
             unknown = (
-                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer): they may have been "
-                "delivered and are not re-sent; check delivery receipts (PullSmsSendStatusByPhoneNumber)."
+                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer; {looked}): they may "
+                "have been delivered and are not re-sent; resend_unresolved=True would send them once more."
             )
         return (
             f"{summary['failed'] + summary['unknown']} of {summary['recipients']} recipients did not get the "
