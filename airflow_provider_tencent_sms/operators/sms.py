@@ -7,6 +7,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -15,33 +16,36 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..connection import DEFAULT_CONN_ID
-from ..decision import (
-    MAX_WINDOW_REFUSALS,
+from ..ledger import Ledger, LedgerMismatchError, SendUnit, Watch
+from ..next_step import (
     CheckDelivery,
+    Delivery,
     Fail,
+    Finish,
     Policy,
     Reconcile,
     Resend,
-    Round,
+    Send,
     Step,
     Wait,
     next_step,
 )
-from ..ledger import Ledger, LedgerMismatchError, SendUnit, Watch
 from ..phone import mask
+from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
 from ..session_context import check_user_context, task_instance_tag
 from ..task_state import LedgerStore, ledger_store
+from ..wording import plural
 
 # What sending needs (requests, phonenumbers…) is imported in execute(): DAG files that use this
 # operator are parsed far more often than they run, and parsing must stay cheap.
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from ..batching import Batch
-    from ..dispatch import DispatchResult, SendSettings
+    from ..dispatch import SendSettings
     from ..hooks.sms import TencentSmsHook
-    from ..receipt_checks import ReceiptChecker
     from ..recipients import Audience
 
 SMS_TYPES = ("notification", "verification", "marketing")
@@ -50,10 +54,48 @@ UNKNOWN_OUTCOME_POLICIES = ("reconcile", "fail")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
+#: How many invalid entries the result lists (masked, with their positions) when they are skipped.
+MAX_LISTED_INVALID = 100
+_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
 #: When the task fails, its result is still pushed to XCom under this key.
 SUMMARY_XCOM_KEY = "sms_summary"
-_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
-__all__ = ["MAX_WINDOW_REFUSALS", "SendSmsOperator"]
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """The ledger's counters at one moment, to tell what this try did from what earlier ones had done."""
+
+    sent: int
+    failed: int
+    unknown: int
+    fee: int
+    requests: int
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> _Progress:
+        return cls(ledger.sent, ledger.failed_count, ledger.unknown_count, ledger.fee, ledger.requests)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.unknown
+
+    def counts(self) -> str:
+        return f"{self.sent} sent, {self.failed} failed, {self.unknown} outcome unknown"
+
+    def since(self, before: _Progress) -> str:
+        now = _Progress(
+            self.sent - before.sent,
+            self.failed - before.failed,
+            self.unknown - before.unknown,
+            self.fee - before.fee,
+            self.requests - before.requests,
+        )
+        earlier = (
+            f"; earlier tries had handled {before.handled} ({before.counts()})" if before.handled else ""
+        )
+        if not now.requests and not now.handled:
+            return f"This try sent nothing{earlier or ': there was nothing to send'}."
+        return f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{earlier}."
 
 
 class SendSmsOperator(BaseOperator):
@@ -85,7 +127,10 @@ class SendSmsOperator(BaseOperator):
     :param on_invalid_number: ``fail`` (default: fail before sending anything) or ``skip`` (send to the
         valid numbers and report the invalid ones).
     :param allow_partial_failure: succeed even if some recipients could not get the message (they are
-        listed in the result); by default the task then fails, after sending to everyone else.
+        logged, masked, and listed in the result); by default the task then fails, after sending to
+        everyone else.
+    :param allow_empty_params: send template parameters that are empty strings; by default an empty
+        parameter fails the task before anything is sent, like one that rendered to ``None``.
     :param max_concurrency: requests in flight at once.
     :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
     :param request_attempts: attempts per request for transient errors that prove nothing was sent,
@@ -149,6 +194,7 @@ class SendSmsOperator(BaseOperator):
         default_region: str = "CN",
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
+        allow_empty_params: bool = False,
         max_concurrency: int = 16,
         max_requests_per_second: float = 1000.0,
         request_attempts: int = 3,
@@ -182,6 +228,7 @@ class SendSmsOperator(BaseOperator):
         self.default_region = default_region
         self.on_invalid_number = on_invalid_number
         self.allow_partial_failure = allow_partial_failure
+        self.allow_empty_params = allow_empty_params
         self.max_concurrency = max_concurrency
         self.max_requests_per_second = max_requests_per_second
         self.request_attempts = request_attempts
@@ -198,6 +245,74 @@ class SendSmsOperator(BaseOperator):
         self.wait_for_delivery = wait_for_delivery
         self.delivery_check_limit = delivery_check_limit
         self.min_delivery_rate = min_delivery_rate
+        # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        if self.sms_type not in SMS_TYPES:
+            raise ValueError(f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}")
+        if self.on_invalid_number not in INVALID_NUMBER_POLICIES:
+            raise ValueError(f"on_invalid_number must be 'fail' or 'skip', got {self.on_invalid_number!r}")
+        for name in ("max_concurrency", "request_attempts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.recipient_retries, int) or self.recipient_retries < 0:
+            raise ValueError(f"recipient_retries must be 0 or more, got {self.recipient_retries!r}")
+        rate = self.max_requests_per_second
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not rate > 0:
+            raise ValueError(f"max_requests_per_second must be a positive number, got {rate!r}")
+        for name in ("max_recipient_wait", "recipient_retry_delay", "send_window_margin"):
+            value = getattr(self, name)
+            if not (isinstance(value, timedelta) or (value is None and name == "recipient_retry_delay")):
+                raise TypeError(f"{name} must be a datetime.timedelta, got {value!r}")
+        # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
+        SendWindow.parse(self.send_window, self.send_window_timezone)
+        self._check_receipt_settings()
+
+    def _check_receipt_settings(self) -> None:
+        if self.on_unknown_outcome not in UNKNOWN_OUTCOME_POLICIES:
+            raise ValueError(
+                f"on_unknown_outcome must be 'reconcile' or 'fail', got {self.on_unknown_outcome!r}"
+            )
+        for name in ("reconcile_after", "reconcile_timeout", "wait_for_delivery"):
+            value = getattr(self, name)
+            if value is None and name == "wait_for_delivery":
+                continue
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise ValueError(f"{name} must be a positive datetime.timedelta, got {value!r}")
+        if self.reconcile_timeout < self.reconcile_after:
+            raise ValueError(
+                f"reconcile_timeout ({self.reconcile_timeout}) must not be shorter than reconcile_after "
+                f"({self.reconcile_after})"
+            )
+        limit = self.delivery_check_limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"delivery_check_limit must be a positive integer, got {limit!r}")
+        rate = self.min_delivery_rate
+        if rate is not None:
+            if self.wait_for_delivery is None:
+                raise ValueError("min_delivery_rate needs wait_for_delivery: how long to wait for receipts")
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise ValueError(f"min_delivery_rate is a share between 0 and 1, got {rate!r}")
+
+    # -- rendering: a field that rendered to None or an undefined value is refused in _run -------------
+
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
+        # Overridden here rather than in render_template_fields: mapped tasks render through this method only.
+        if not isinstance(content, str) or not ("{{" in content or "{%" in content):
+            return super().render_template(content, context, jinja_env, seen_oids)
+        probe = GapProbe()
+        env = probe.environment(jinja_env or self.get_template_env())
+        return probe.render(
+            content, lambda: super(SendSmsOperator, self).render_template(content, context, env, seen_oids)
+        )
 
     @cached_property
     def hook(self) -> TencentSmsHook:
@@ -208,21 +323,30 @@ class SendSmsOperator(BaseOperator):
     # -- Airflow entry points --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        return self._run(context)
+        return self._run_and_close(context)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
-        """Called after a deferral (window opening, recipient retry, receipt check); all state is in the ledger."""
-        return self._run(context)
+        """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
+        return self._run_and_close(context)
+
+    def _run_and_close(self, context: Context) -> dict[str, Any]:
+        try:
+            return self._run(context)
+        finally:
+            # The keep-alive pool is released here, not whenever the hook happens to be collected.
+            if "hook" in self.__dict__:
+                self.hook.close()
 
     # -- orchestration ---------------------------------------------------------------------------------
 
     def _run(self, context: Context) -> dict[str, Any]:
         from ..batching import plan_batches
+        from ..dispatch import Dispatcher, DispatchResult
         from ..receipt_checks import ReceiptChecker
 
+        self._refuse_gaps()
         tag = self._task_instance_tag(context)
         settings = self._settings(tag)
-        policy = self._policy()
         window = self._window()
         audience = self._audience()
         self._check_connection(settings)
@@ -233,115 +357,56 @@ class SendSmsOperator(BaseOperator):
         def checkpoint() -> None:
             store.save(ledger.dump())
 
+        before = _Progress.of(ledger)
         lost = ledger.recover([len(b.numbers) for b in batches])
         if lost:
             self.log.warning(
                 "A previous attempt stopped while %d recipients' requests may have been on the wire; "
-                "they are reported as outcome unknown and not sent blindly again",
+                "they are reported as outcome unknown and not sent again",
                 lost,
             )
             checkpoint()
         self.log.info(
-            "%d recipients in %d requests (%d duplicates removed, %d invalid skipped); %d already handled",
-            sum(len(b.numbers) for b in batches),
-            len(batches),
-            audience.duplicates,
-            len(audience.invalid),
-            ledger.sent + ledger.failed_count + ledger.unknown_count,
+            "%s in %s (%s removed, %s skipped); %s already handled by earlier tries",
+            plural(sum(len(b.numbers) for b in batches), "recipient"),
+            plural(len(batches), "request"),
+            plural(audience.duplicates, "duplicate"),
+            plural(len(audience.invalid), "invalid number"),
+            plural(before.handled, "recipient"),
         )
 
-        now = datetime.now(timezone.utc)
-        if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
-            self._defer(
-                Wait(window.next_opening(now), window, "the marketing window is closed"), ledger, checkpoint
-            )
-        units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
-        if window is None or window.is_open(now):
-            units += ledger.window_units()
-        checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
-        while True:
-            last = self._send_round(units, batches, ledger, settings, window, checkpoint)
-            units = []
-            self._start_watches(ledger, policy, last.pending, checker)
-            checkpoint()
-            targets = checker.targets(self.delivery_check_limit) if ledger.delivery is not None else []
-            step = next_step(ledger, last, policy, delivery_complete=not checker.missing(targets))
-            if isinstance(step, Reconcile):
-                checker.reconcile()
-            elif isinstance(step, CheckDelivery):
-                checker.check_delivery(targets)
-            elif isinstance(step, Resend):
-                units = ledger.resend_unknown()
-                self.log.warning(
-                    "No receipt within reconcile_timeout for %d recipients whose outcome is unknown: sending "
-                    "them once more (resend_unresolved=True)",
-                    sum(len(u.positions or ()) for u in units),
-                )
-            else:
-                break
-        return self._finish(context, step, ledger, batches, audience, checker, targets, checkpoint)
-
-    def _send_round(
-        self,
-        units: list[SendUnit],
-        batches: list[Batch],
-        ledger: Ledger,
-        settings: SendSettings,
-        window: SendWindow | None,
-        checkpoint: Callable[[], None],
-    ) -> Round:
-        """Send ``units`` (if any) and say how the round ended."""
-        from ..dispatch import Dispatcher, DispatchResult
-
-        result = DispatchResult()
-        now = datetime.now(timezone.utc)
-        if units:
-            deadline = None
-            if window is not None:
-                deadline = (window.closing(now) - self.send_window_margin).timestamp()
-            ledger.note_first_send(time.time())
-            result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(
-                units
-            )
-            checkpoint()
-        return self._round(result, ledger, batches, window)
-
-    @staticmethod
-    def _round(
-        result: DispatchResult, ledger: Ledger, batches: list[Batch], window: SendWindow | None
-    ) -> Round:
         total = sum(len(b.numbers) for b in batches)
-        return Round(
-            now=datetime.now(timezone.utc),
-            window=window,
-            terminal_error=None if result.terminal_error is None else str(result.terminal_error),
-            transient_error=None if result.transient_error is None else str(result.transient_error),
-            not_sent=result.not_sent,
-            stopped_at_deadline=result.stopped_at_deadline,
-            pending=total - ledger.sent - ledger.failed_count - ledger.unknown_count,
-        )
-
-    def _start_watches(self, ledger: Ledger, policy: Policy, pending: int, checker: ReceiptChecker) -> None:
-        """Start looking for receipts: for unknown outcomes as they arise, for delivery once all is sent."""
-        now = time.time()
-        if ledger.unknown_count and policy.reconcile and ledger.reconcile is None and not ledger.resent:
-            ledger.reconcile = Watch(now)
-        sending_over = not (pending or ledger.has_retries or ledger.has_window_waiters)
-        if policy.wait_for_delivery and ledger.delivery is None and sending_over and ledger.sent:
-            ledger.delivery = Watch(now)
-
-    def _finish(
-        self,
-        context: Context,
-        step: Step,
-        ledger: Ledger,
-        batches: list[Batch],
-        audience: Audience,
-        checker: ReceiptChecker,
-        targets: list[tuple[int, int]],
-        checkpoint: Callable[[], None],
-    ) -> dict[str, Any]:
-        """Carry out the last step: fail, defer, or report."""
+        policy = self._policy(window)
+        checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
+        targets: list[tuple[int, int]] = []
+        step: Step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
+        while isinstance(step, Send | Resend | Reconcile | CheckDelivery):
+            result = DispatchResult()
+            if isinstance(step, Send | Resend):
+                units = step.units if isinstance(step, Send) else self._resend(ledger)
+                if units:
+                    ledger.note_first_send(time.time())
+                deadline = step.deadline.timestamp() if isinstance(step, Send) and step.deadline else None
+                dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+                result = dispatcher.run(units)
+            elif isinstance(step, Reconcile):
+                checker.reconcile()
+            else:
+                checker.check_delivery(targets)
+            self._start_watches(ledger, policy, total)
+            checkpoint()
+            delivery = None
+            if ledger.delivery is not None:
+                targets = checker.targets(self.delivery_check_limit)
+                checkpoint()
+                delivery = Delivery(
+                    not checker.missing(targets), checker.report(targets, ledger.sent).delivered_rate
+                )
+            step = next_step(
+                ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
+            )
+        if isinstance(step, Wait):
+            self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience)
         if ledger.delivery is not None:
             report = checker.report(targets, recipients=ledger.sent)
@@ -349,56 +414,77 @@ class SendSmsOperator(BaseOperator):
                 **report.to_json(),
                 "failures": checker.failures(targets, MAX_LISTED_FAILURES),
             }
-        if isinstance(step, Fail):
-            if step.retryable:
-                raise AirflowException(step.message)
-            raise AirflowFailException(step.message)
-        if isinstance(step, Wait):
-            self._defer(step, ledger, checkpoint)
         self.log.info(
-            "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
-            summary["sent"],
-            summary["failed"],
-            summary["unknown"],
-            summary["fee"],
-            summary["requests"],
+            "%s. %s", "Done" if isinstance(step, Finish) else "Stopped", _Progress.of(ledger).since(before)
         )
-        if summary["pending"]:
-            # Every path above settles or defers all recipients; if one slipped through, say so and let
-            # Airflow retry rather than report success with people left out. The ledger prevents repeats.
-            raise AirflowException(
-                f"{summary['pending']} recipients are still unsent; retrying will send them"
-            )
-        if summary["failed"] + summary["unknown"] and not self.allow_partial_failure:
-            self._report_failures(context, summary)
-            raise AirflowFailException(self._failure_message(summary))
-        delivery = summary.get("delivery")
-        if delivery is not None and self.min_delivery_rate is not None:
-            rate = delivery["delivered_rate"] or 0.0
-            if rate < self.min_delivery_rate:
-                self._report_undelivered(context, summary)
-                raise AirflowFailException(
-                    f"{rate:.1%} of the {delivery['checked']} checked recipients had a delivery receipt within "
-                    f"wait_for_delivery, below min_delivery_rate {self.min_delivery_rate:.1%} "
-                    f"({delivery['failed']} failed: {delivery['failed_by_reason']}; {delivery['no_receipt']} "
-                    "without a receipt). Nobody is sent a second message."
-                )
+        if summary["failed"] + summary["unknown"]:
+            self._log_failures(summary)
+        if "delivery" in summary:
+            self._log_delivery(summary["delivery"])
+        if isinstance(step, Fail):
+            # A failing task returns nothing: its result is pushed to XCom so that it can still be read.
+            self._push_summary(context, summary)
+            raise (AirflowException if step.retry else AirflowFailException)(step.message)
+        store.finish()
         return summary
 
-    def _report_undelivered(self, context: Context, summary: dict[str, Any]) -> None:
-        for failure in summary["delivery"]["failures"][:MAX_LOGGED_FAILURES]:
-            self.log.error("Not delivered to %s: %s", mask(failure["phone_number"]), failure["description"])
-        self._push_summary(context, summary)
+    def _policy(self, window: SendWindow | None) -> Policy:
+        wait = self.wait_for_delivery
+        return Policy(
+            window,
+            self.send_window_margin,
+            self.retries or 0,
+            self.allow_partial_failure,
+            reconcile=self.on_unknown_outcome == "reconcile",
+            reconcile_after=self.reconcile_after.total_seconds(),
+            reconcile_timeout=self.reconcile_timeout.total_seconds(),
+            resend_unresolved=bool(self.resend_unresolved),
+            wait_for_delivery=None if wait is None else wait.total_seconds(),
+            min_delivery_rate=self.min_delivery_rate,
+        )
 
     @staticmethod
-    def _push_summary(context: Context, summary: dict[str, Any]) -> None:
-        """The task fails, yet its result stays findable in XCom."""
+    def _task_instance_tag(context: Context) -> str:
         ti = context.get("ti")
-        if ti is not None:
-            ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
+        if ti is None:
+            # execute() called outside Airflow: there is no run to name.
+            return task_instance_tag("", "", "", -1)
+        return task_instance_tag(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
 
-    def _report_failures(self, context: Context, summary: dict[str, Any]) -> None:
-        """Failed recipients stay findable although the task fails: in the log (masked) and in XCom."""
+    @staticmethod
+    def _start_watches(ledger: Ledger, policy: Policy, total: int) -> None:
+        """Start looking for receipts: for unknown outcomes once they arise, for delivery once all is sent."""
+        now = time.time()
+        if ledger.unknown_count and policy.reconcile and ledger.reconcile is None and not ledger.resent:
+            ledger.reconcile = Watch(now)
+        handled = ledger.sent + ledger.failed_count + ledger.unknown_count
+        sending_over = handled == total and not (ledger.has_retries or ledger.has_window_waiters)
+        if policy.wait_for_delivery and ledger.delivery is None and sending_over and ledger.sent:
+            ledger.delivery = Watch(now)
+
+    def _resend(self, ledger: Ledger) -> list[SendUnit]:
+        units = ledger.resend_unknown()
+        self.log.warning(
+            "No receipt by reconcile_timeout for %s whose outcome is unknown: sending them once more "
+            "(resend_unresolved=True)",
+            plural(sum(len(u.positions or ()) for u in units), "recipient"),
+        )
+        return units
+
+    def _log_delivery(self, delivery: dict[str, Any]) -> None:
+        self.log.info(
+            "Delivery receipts of %d checked recipients: %d delivered, %d failed, %d without a receipt%s",
+            delivery["checked"],
+            delivery["delivered"],
+            delivery["failed"],
+            delivery["no_receipt"],
+            "" if delivery["exact"] else f" (a sample of {delivery['recipients']})",
+        )
+        for failure in delivery["failures"][:MAX_LOGGED_FAILURES]:
+            self.log.error("Not delivered to %s: %s", mask(failure["phone_number"]), failure["description"])
+
+    def _log_failures(self, summary: dict[str, Any]) -> None:
+        """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
         for failure in summary["failures"][:MAX_LOGGED_FAILURES]:
             self.log.error(
                 "Not delivered to %s: %s (%s)",
@@ -406,7 +492,15 @@ class SendSmsOperator(BaseOperator):
                 failure["code"],
                 failure["message"],
             )
-        self._push_summary(context, summary)
+        more = summary["failed"] + summary["unknown"] - min(len(summary["failures"]), MAX_LOGGED_FAILURES)
+        if more > 0:
+            self.log.error("… and %s more (counts by code in the result)", plural(more, "recipient"))
+
+    @staticmethod
+    def _push_summary(context: Context, summary: dict[str, Any]) -> None:
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
 
     def _check_connection(self, settings: SendSettings) -> None:
         """Fail before anything is sent if the connection cannot work: no retry would fix it."""
@@ -422,9 +516,6 @@ class SendSmsOperator(BaseOperator):
                 f"{self.tencent_sms_conn_id!r} (SMS console > Applications)"
             )
 
-    def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
-        return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
-
     def _defer(self, deferral: Wait, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
@@ -432,56 +523,25 @@ class SendSmsOperator(BaseOperator):
         ledger.note_deferral(moment.isoformat(), deferral.reason)
         checkpoint()
         where = deferral.window.describe(moment) if deferral.window else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-        self.log.info("Deferring: %s; the task resumes at %s", deferral.reason, where)
+        self.log.info("Deferring: %s; sending resumes at %s", deferral.reason, where)
         self.defer(trigger=DateTimeTrigger(moment), method_name="resume")
 
     # -- inputs ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _task_instance_tag(context: Context) -> str:
-        ti = context.get("ti")
-        if ti is None:
-            # execute() called outside Airflow: there is no run to name.
-            return task_instance_tag("", "", "", -1)
-        return task_instance_tag(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
-
-    def _policy(self) -> Policy:
-        if self.on_unknown_outcome not in UNKNOWN_OUTCOME_POLICIES:
+    def _refuse_gaps(self) -> None:
+        """Fail, before anything is sent and with no retry (it would render the same), on a field that
+        rendered to ``None`` or an undefined value."""
+        problems = [
+            describe_gap(where, value, show_template=name not in ("phone_numbers", "recipients"))
+            for name in self.template_fields
+            for where, value in find_gaps(name, getattr(self, name))
+        ]
+        if problems:
             raise AirflowFailException(
-                f"on_unknown_outcome must be 'reconcile' or 'fail', got {self.on_unknown_outcome!r}"
+                f"Nothing was sent: {plural(len(problems), 'field')} rendered with a missing value: "
+                + "; ".join(problems)
+                + ". Fix the template (a task_ids or key typo in xcom_pull renders None) and run the task again."
             )
-        for name in ("reconcile_after", "reconcile_timeout", "wait_for_delivery"):
-            value = getattr(self, name)
-            if value is None and name == "wait_for_delivery":
-                continue
-            if not isinstance(value, timedelta) or value <= timedelta(0):
-                raise AirflowFailException(f"{name} must be a positive timedelta, got {value!r}")
-        if self.reconcile_timeout < self.reconcile_after:
-            raise AirflowFailException(
-                f"reconcile_timeout ({self.reconcile_timeout}) must not be shorter than reconcile_after "
-                f"({self.reconcile_after})"
-            )
-        limit = self.delivery_check_limit
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise AirflowFailException(f"delivery_check_limit must be a positive integer, got {limit!r}")
-        if self.min_delivery_rate is not None:
-            if self.wait_for_delivery is None:
-                raise AirflowFailException(
-                    "min_delivery_rate needs wait_for_delivery: how long to wait for receipts"
-                )
-            if not 0 <= self.min_delivery_rate <= 1:
-                raise AirflowFailException(
-                    f"min_delivery_rate is a share between 0 and 1, got {self.min_delivery_rate!r}"
-                )
-        return Policy(
-            reconcile=self.on_unknown_outcome == "reconcile",
-            reconcile_after=self.reconcile_after.total_seconds(),
-            reconcile_timeout=self.reconcile_timeout.total_seconds(),
-            resend_unresolved=bool(self.resend_unresolved),
-            wait_for_delivery=None
-            if self.wait_for_delivery is None
-            else self.wait_for_delivery.total_seconds(),
-        )
 
     def _settings(self, task_instance: str) -> SendSettings:
         from ..dispatch import SendSettings
@@ -490,24 +550,6 @@ class SendSmsOperator(BaseOperator):
             check_user_context(self.session_context or None)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
-
-        if self.sms_type not in SMS_TYPES:
-            raise AirflowFailException(
-                f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}"
-            )
-        if self.on_invalid_number not in INVALID_NUMBER_POLICIES:
-            raise AirflowFailException(
-                f"on_invalid_number must be 'fail' or 'skip', got {self.on_invalid_number!r}"
-            )
-        for name in ("max_concurrency", "request_attempts"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise AirflowFailException(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not isinstance(self.recipient_retries, int) or self.recipient_retries < 0:
-            raise AirflowFailException(f"recipient_retries must be 0 or more, got {self.recipient_retries!r}")
-        if not self.max_requests_per_second or self.max_requests_per_second <= 0:
-            raise AirflowFailException(
-                f"max_requests_per_second must be positive, got {self.max_requests_per_second!r}"
-            )
         if self.template_id in (None, ""):
             raise AirflowFailException("template_id is required: the id of an approved template")
         return SendSettings(
@@ -531,10 +573,7 @@ class SendSmsOperator(BaseOperator):
     def _window(self) -> SendWindow | None:
         if self.sms_type != "marketing":
             return None
-        try:
-            return SendWindow.parse(self.send_window, self.send_window_timezone)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from None
+        return SendWindow.parse(self.send_window, self.send_window_timezone)
 
     def _audience(self) -> Audience:
         from ..recipients import audience_for_numbers, parse_list, personalised
@@ -543,32 +582,44 @@ class SendSmsOperator(BaseOperator):
             raise AirflowFailException(
                 "Give exactly one of phone_numbers (one message for all) or recipients"
             )
+        allow_empty = self.allow_empty_params
         try:
             if self.recipients is not None:
                 if self.template_params is not None:
                     raise ValueError(
                         "template_params cannot be combined with recipients, which carry their own"
                     )
-                audience = personalised(parse_list(self.recipients, "recipients"), self.default_region)
+                rows = parse_list(self.recipients, "recipients")
+                audience = personalised(rows, self.default_region, allow_empty_params=allow_empty)
             else:
                 params = (
                     parse_list(self.template_params, "template_params")
                     if self.template_params is not None
                     else []
                 )
-                audience = audience_for_numbers(self.phone_numbers, params, self.default_region)
+                audience = audience_for_numbers(
+                    self.phone_numbers, params, self.default_region, allow_empty_params=allow_empty
+                )
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from None
+            raise AirflowFailException(f"{exc} Nothing was sent.") from None
         if audience.invalid:
-            shown = ", ".join(mask(str(n)) for n in audience.invalid[:10])
+            entries = ", ".join(f"#{i} {mask(n)}" for i, n in audience.invalid_entries()[:10])
             more = f" and {len(audience.invalid) - 10} more" if len(audience.invalid) > 10 else ""
+            if not audience.groups:
+                raise AirflowFailException(
+                    f"All {plural(len(audience.invalid), 'phone number')} given {'is' if len(audience.invalid) == 1 else 'are'} "
+                    f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
+                    f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
+                )
             if self.on_invalid_number == "fail":
                 raise AirflowFailException(
-                    f"{len(audience.invalid)} invalid phone numbers ({shown}{more}); nothing was sent. Fix them "
-                    f"(numbers without '+' are read as {self.default_region} numbers) or pass "
+                    f"{plural(len(audience.invalid), 'invalid phone number')} ({entries}{more}); nothing was sent. "
+                    f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
-            self.log.warning("Skipping %d invalid phone numbers: %s%s", len(audience.invalid), shown, more)
+            self.log.warning(
+                "Skipping %s: %s%s", plural(len(audience.invalid), "invalid phone number"), entries, more
+            )
         if not audience.groups:
             raise AirflowFailException("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
@@ -618,6 +669,10 @@ class SendSmsOperator(BaseOperator):
             "pending": total - handled,
             "duplicates": audience.duplicates,
             "invalid": len(audience.invalid),
+            # Which entries were skipped, masked, by their position in the input (0-based).
+            "invalid_entries": [
+                {"position": i, "entry": mask(n)} for i, n in audience.invalid_entries()[:MAX_LISTED_INVALID]
+            ],
             "fee": ledger.fee,
             "requests": ledger.requests,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
@@ -627,22 +682,3 @@ class SendSmsOperator(BaseOperator):
             "reconciled": ledger.reconciled,
             "resent_unresolved": ledger.resent,
         }
-
-    def _failure_message(self, summary: dict[str, Any]) -> str:
-        by_code = ", ".join(f"{code}: {count}" for code, count in sorted(summary["failures_by_code"].items()))
-        unknown = ""
-        if summary["unknown"]:
-            looked = (
-                "no delivery receipt of this task came for them by reconcile_timeout"
-                if self.on_unknown_outcome == "reconcile"
-                else "receipts were not looked up (on_unknown_outcome='fail')"
-            )
-            unknown = (
-                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer; {looked}): they may "
-                "have been delivered and are not re-sent; resend_unresolved=True would send them once more."
-            )
-        return (
-            f"{summary['failed'] + summary['unknown']} of {summary['recipients']} recipients did not get the "
-            f"message ({by_code}); {summary['sent']} did.{unknown} Pass allow_partial_failure=True to accept "
-            "partial success."
-        )
