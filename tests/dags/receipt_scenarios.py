@@ -59,7 +59,7 @@ scenario(
 )
 scenario(
     "delivery_exact",
-    phone_numbers=numbers(60),
+    phone_numbers=numbers(600),
     template_params=["ETL", "done"],
     reconcile_after=SECOND,
     wait_for_delivery=5 * SECOND,

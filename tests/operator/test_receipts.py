@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.session_context import parse, user_part
+from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.conftest import TEST_DAGS
 from tests.dag_runs import run_dag
 from tests.dags.receipt_scenarios import FIVE_REQUESTS
@@ -71,16 +77,20 @@ def test_resend_unresolved_sends_the_dropped_recipients_once_more(sandbox):
 
 
 def test_delivery_report_is_exact_below_the_check_limit(sandbox):
-    failing = {f"+86139{i:08d}" for i in (3, 17, 42)}
+    # 600 recipients, 5 % failing: 30 with UNDELIV receipts, of which 10 also got a second, odd description.
+    failing = {f"+86139{i:08d}" for i in range(0, 600, 20)}
     for number in failing:
         sandbox.set_delivery(number, description="UNDELIV")
+    for number in sorted(failing)[:10]:
+        sandbox.set_delivery(number, description="MK:0005 BLACKLIST")
     outcome = run_dag(SCENARIOS, "delivery_exact")["send"]
     assert outcome.state == "success"
     delivery = outcome.return_value["delivery"]
     assert delivery["exact"] is True
-    assert (delivery["recipients"], delivery["checked"]) == (60, 60)
-    assert (delivery["delivered"], delivery["failed"], delivery["no_receipt"]) == (57, 3, 0)
-    assert delivery["failed_by_reason"] == {"UNDELIV": 3}
+    assert (delivery["recipients"], delivery["checked"]) == (600, 600)
+    assert (delivery["delivered"], delivery["failed"], delivery["no_receipt"]) == (570, 30, 0)
+    assert delivery["failed_by_reason"] == {"UNDELIV": 20, "MK:0005 BLACKLIST": 10}
+    assert delivery["delivered_rate"] == 0.95
     assert {f["phone_number"] for f in delivery["failures"]} == failing
     assert "confidence_interval_95" not in delivery
 
@@ -110,3 +120,29 @@ def test_min_delivery_rate_fails_the_task_after_the_wait(sandbox):
     delivery = outcome.xcom["sms_summary"]["delivery"]
     assert (delivery["delivered"], delivery["failed"]) == (10, 10)
     assert len(received(sandbox)) == 20
+
+
+def test_sampled_estimate_contains_the_true_rate_for_twenty_thousand_recipients(sandbox):
+    # 5 % fail: numbers ending in 00, 10, 20, 30 or 40 of every hundred.
+    sandbox.set_delivery("+86139*[0-4]0", description="UNDELIV")
+    op = SendSmsOperator(
+        task_id="campaign",
+        phone_numbers=[f"+86139{i:08d}" for i in range(20_000)],
+        template_id="1002",
+        template_params=["ETL", "done"],
+        reconcile_after=timedelta(seconds=1),
+        wait_for_delivery=timedelta(seconds=30),
+    )
+    # A fixed task instance, so that the sample (seeded from it) and so the test are the same every run.
+    ti = SimpleNamespace(dag_id="campaigns", run_id="2026-05-01", task_id="campaign", map_index=-1)
+    context = {"task_state_store": InMemoryTaskState(), "ti": ti}
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    time.sleep(max(0.0, (deferred.value.trigger.moment - datetime.now(timezone.utc)).total_seconds()))
+    delivery = op.resume(context)["delivery"]
+    assert (delivery["exact"], delivery["recipients"], delivery["checked"]) == (False, 20_000, 1000)
+    low, high = delivery["confidence_interval_95"]
+    assert low <= 0.95 <= high
+    assert high - low < 0.03
+    assert delivery["app_wide_callback_statistics"]["callback_fail_count"] == 1000
+    assert len(received(sandbox)) == 20_000
