@@ -13,6 +13,7 @@ import socketserver
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -257,26 +258,26 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # --- control API ----------------------------------------------------------------------------------
 
     def _add_fault(self) -> None:
-        body = self._read_body(_CONTROL_BODY_LIMIT)
-        if body is None:
-            return
-        try:
-            fault = self.server.api.ctx.faults.add(Fault.from_json(json.loads(body)))
-        except (ValueError, TypeError, RecursionError) as exc:
-            self._send_json(400, {"error": f"invalid fault: {exc}"})
-            return
-        self._send_json(201, fault.to_json())
+        ctx = self.server.api.ctx
+        self._add_control("fault", lambda document: ctx.faults.add(Fault.from_json(document)).to_json())
 
     def _add_delivery_rule(self) -> None:
+        ctx = self.server.api.ctx
+        self._add_control(
+            "delivery rule", lambda document: ctx.deliveries.add(DeliveryRule.from_json(document)).to_json()
+        )
+
+    def _add_control(self, what: str, add: Callable[[object], dict[str, Any]]) -> None:
+        """Read a JSON object, ``add`` it (which raises ValueError or TypeError on bad input), answer 201."""
         body = self._read_body(_CONTROL_BODY_LIMIT)
         if body is None:
             return
         try:
-            rule = self.server.api.ctx.deliveries.add(DeliveryRule.from_json(json.loads(body)))
+            added = add(json.loads(body))
         except (ValueError, TypeError, RecursionError) as exc:
-            self._send_json(400, {"error": f"invalid delivery rule: {exc}"})
+            self._send_json(400, {"error": f"invalid {what}: {exc}"})
             return
-        self._send_json(201, rule.to_json())
+        self._send_json(201, added)
 
     # --- answers --------------------------------------------------------------------------------------
 
