@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from ..phone import mask
 
-RECEIPTS_API_VERSION = "2021-01-11"
 #: Tencent's documented limits, requests per second per account, of the receipt actions.
 RECEIPT_RATE_LIMITS = {
     "PullSmsSendStatus": 100.0,

@@ -15,7 +15,7 @@ from .context import Context
 from .errors import ApiError
 from .params import V2019, Params
 from .store import Delivery
-from .templates import Scope
+from .templates import Scope, SignatureStatus
 
 MAX_LIMIT = 100
 _HOUR = re.compile(r"[0-9]{10}")
@@ -251,13 +251,16 @@ def describe_sms_template_list(ctx: Context, version: str, params: Params) -> di
 def describe_sms_sign_list(ctx: Context, version: str, params: Params) -> dict[str, Any]:
     international = _international(params)
     registry = ctx.settings.registry
-    by_id = {registry.sign_id(name): name for name in registry.signatures}
+    statuses = registry.all_signatures()
+    by_id = {registry.sign_id(name): name for name in statuses}
     items = [
         {
             "SignId": registry.sign_id(name),
             "International": international,
-            "StatusCode": 0,
-            "ReviewReply": "",
+            "StatusCode": statuses[name].status_code,
+            "ReviewReply": "Rejected in the sandbox's registry"
+            if statuses[name] is SignatureStatus.REJECTED
+            else "",
             "SignName": name,
             "CreateTime": ctx.settings.created_at,
             "QualificationId": 0,

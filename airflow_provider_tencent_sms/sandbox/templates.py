@@ -65,12 +65,26 @@ class Template:
         return "".join(p if isinstance(p, str) else params[p - 1] for p in self._parts)
 
 
+class SignatureStatus(str, enum.Enum):
+    """A signature's review state; ``status_code`` is DescribeSmsSignList's ``StatusCode`` for it."""
+
+    APPROVED = "approved"
+    IN_REVIEW = "in-review"
+    REJECTED = "rejected"
+
+    @property
+    def status_code(self) -> int:
+        return {SignatureStatus.APPROVED: 0, SignatureStatus.IN_REVIEW: 1, SignatureStatus.REJECTED: -1}[self]
+
+
 @dataclass(frozen=True)
 class Registry:
-    """Approved signatures (by content) and templates (by id)."""
+    """Approved signatures (by content) and templates (by id), and signatures not (or not yet) approved."""
 
     signatures: tuple[str, ...]
     templates: Mapping[str, Template]
+    #: Signatures the account has submitted that SendSms refuses: listed by DescribeSmsSignList only.
+    unapproved_signatures: Mapping[str, SignatureStatus] = field(default_factory=dict)
 
     @classmethod
     def default(cls) -> Registry:
@@ -89,7 +103,7 @@ class Registry:
     def from_json(cls, document: object) -> Registry:
         if not isinstance(document, dict):
             raise ValueError("the templates document must be a JSON object")
-        unknown = set(document) - {"signatures", "templates"}
+        unknown = set(document) - {"signatures", "unapproved_signatures", "templates"}
         if unknown:
             raise ValueError(f"unknown keys in the templates document: {', '.join(sorted(unknown))}")
         signatures = document.get("signatures", [])
@@ -99,11 +113,33 @@ class Registry:
         if not isinstance(raw_templates, dict):
             raise ValueError('"templates" must be an object mapping template ids to templates')
         templates = {tid: _template_from_json(tid, spec) for tid, spec in raw_templates.items()}
-        return cls(signatures=tuple(signatures), templates=templates)
+        return cls(
+            signatures=tuple(signatures),
+            templates=templates,
+            unapproved_signatures=_unapproved_from_json(
+                document.get("unapproved_signatures", {}), signatures
+            ),
+        )
+
+    def all_signatures(self) -> dict[str, SignatureStatus]:
+        """Every signature of the account with its status, approved ones first (DescribeSmsSignList's order)."""
+        return {**dict.fromkeys(self.signatures, SignatureStatus.APPROVED), **self.unapproved_signatures}
 
     def sign_id(self, signature: str) -> int:
-        """A stable id for an approved signature (its position), as DescribeSmsSignList reports it."""
-        return self.signatures.index(signature) + 1
+        """A stable id for a signature (its position in :meth:`all_signatures`), as DescribeSmsSignList reports."""
+        return list(self.all_signatures()).index(signature) + 1
+
+
+def _unapproved_from_json(document: object, approved: Sequence[str]) -> dict[str, SignatureStatus]:
+    statuses = [s.value for s in SignatureStatus if s is not SignatureStatus.APPROVED]
+    if not isinstance(document, dict) or not all(
+        isinstance(name, str) and name and status in statuses for name, status in document.items()
+    ):
+        raise ValueError(f'"unapproved_signatures" must map signature contents to one of {statuses}')
+    both = set(document) & set(approved)
+    if both:
+        raise ValueError(f"signatures both approved and unapproved: {', '.join(sorted(both))}")
+    return {name: SignatureStatus(status) for name, status in document.items()}
 
 
 def _template_from_json(template_id: str, spec: Any) -> Template:
