@@ -214,7 +214,7 @@ SCENARIOS = (
         check_delivery,
         send_task="send_notice",
         notes=delivery_notes,
-        # The second request (the global numbers) is processed, then its answer is lost.
-        faults=({"drop_connection": True, "after": 1, "count": 1},),
+        # The request of the global numbers is processed, then its answer is lost.
+        faults=({"drop_connection": True, "phone_numbers": ["+16502530000"], "count": 1},),
     ),
 )

@@ -70,10 +70,19 @@ class _Progress:
     unknown: int
     fee: int
     requests: int
+    #: Unknown outcomes settled as sent by delivery receipts (they move from ``unknown`` to ``sent``).
+    reconciled: int = 0
 
     @classmethod
     def of(cls, ledger: Ledger) -> _Progress:
-        return cls(ledger.sent, ledger.failed_count, ledger.unknown_count, ledger.fee, ledger.requests)
+        return cls(
+            ledger.sent,
+            ledger.failed_count,
+            ledger.unknown_count,
+            ledger.fee,
+            ledger.requests,
+            ledger.reconciled,
+        )
 
     @property
     def handled(self) -> int:
@@ -93,9 +102,17 @@ class _Progress:
         earlier = (
             f"; earlier tries had handled {before.handled} ({before.counts()})" if before.handled else ""
         )
+        settled = self.reconciled - before.reconciled
+        receipts = (
+            f"; delivery receipts settled {plural(settled, 'recipient')} with an unknown outcome as sent"
+            if settled
+            else ""
+        )
         if not now.requests and not now.handled:
-            return f"This try sent nothing{earlier or ': there was nothing to send'}."
-        return f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{earlier}."
+            return f"This try sent nothing{receipts}{earlier or ('' if receipts else ': there was nothing to send')}."
+        return (
+            f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{receipts}{earlier}."
+        )
 
 
 class SendSmsOperator(BaseOperator):

@@ -156,8 +156,8 @@ def test_campaign_outside_its_window_defers_until_eight_then_sends(sandbox):
 
 
 def test_delivery_report_reconciles_a_lost_answer_and_reports_delivery(sandbox):
-    # The second request (the two global numbers) is processed, then its answer is lost.
-    sandbox.add_fault(drop_connection=True, after=1, count=1)
+    # The request of the two global numbers is processed, then its answer is lost.
+    sandbox.add_fault(drop_connection=True, phone_numbers=["+16502530000"], count=1)
     sandbox.set_delivery("+447911123456", description="UNDELIV")
     run = run_example(example(DELIVERY))
     assert run.states == {"send_notice": ("success", 1)}
