@@ -137,14 +137,18 @@ class ReceiptChecker:
             time.monotonic() - started,
         )
 
-    def report(self, targets: Sequence[tuple[int, int]], recipients: int) -> DeliveryReport:
+    def report(
+        self, targets: Sequence[tuple[int, int]], recipients: int, *, app_wide: bool = False
+    ) -> DeliveryReport:
+        """The report over ``targets``; with ``app_wide``, a sampled one carries the application's statistics
+        (one more query, so only for the final report)."""
         settlements = []
         for batch, position in targets:
             receipt = self.ledger.receipt(batch, position)
             if receipt is not None:
                 settlements.append(Settlement(*receipt))
-        app_wide = None if len(targets) >= recipients else self._app_wide()
-        return build_report(recipients, len(targets), settlements, app_wide)
+        statistics = self._app_wide() if app_wide and len(targets) < recipients else None
+        return build_report(recipients, len(targets), settlements, statistics)
 
     def _app_wide(self) -> dict[str, Any] | None:
         now = datetime.now(timezone.utc)

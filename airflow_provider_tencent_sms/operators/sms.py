@@ -426,7 +426,7 @@ class SendSmsOperator(BaseOperator):
             self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience)
         if ledger.delivery is not None:
-            report = checker.report(targets, recipients=ledger.sent)
+            report = checker.report(targets, recipients=ledger.sent, app_wide=True)
             summary["delivery"] = {
                 **report.to_json(),
                 "failures": checker.failures(targets, MAX_LISTED_FAILURES),

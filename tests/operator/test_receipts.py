@@ -111,6 +111,8 @@ def test_delivery_report_samples_above_the_check_limit(sandbox):
     assert (app_wide["callback_count"], app_wide["callback_fail_count"]) == (400, 40)
     lookups = [r for r in sandbox.requests if r.action == "PullSmsSendStatusByPhoneNumber"]
     assert len(lookups) == 40
+    # The app-wide statistics are asked for once, for the final report.
+    assert len([r for r in sandbox.requests if r.action == "CallbackStatusStatistics"]) == 1
 
 
 def test_min_delivery_rate_fails_the_task_after_the_wait(sandbox):
