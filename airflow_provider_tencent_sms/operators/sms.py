@@ -460,12 +460,11 @@ class SendSmsOperator(BaseOperator):
             min_delivery_rate=self.min_delivery_rate,
         )
 
-    @staticmethod
-    def _task_instance_tag(context: Context) -> str:
+    def _task_instance_tag(self, context: Context) -> str:
         ti = context.get("ti")
         if ti is None:
-            # execute() called outside Airflow: there is no run to name.
-            return task_instance_tag("", "", "", -1)
+            # execute() called outside Airflow: there is no run to name, only the task.
+            return task_instance_tag(self.dag_id, "", self.task_id, -1)
         return task_instance_tag(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
 
     @staticmethod
