@@ -51,6 +51,17 @@ def test_unknown_outcomes_are_settled_by_receipts_after_a_deferral(sandbox):
     assert len([r for r in sandbox.requests if r.action == "PullSmsSendStatusByPhoneNumber"]) == 4
 
 
+def test_a_failed_lookup_proves_nothing_and_the_next_check_asks_again(sandbox):
+    sandbox.add_fault(drop_connection=True, after=2, count=1)
+    sandbox.add_fault(action="PullSmsSendStatusByPhoneNumber", code="InternalError.Timeout", count=1)
+    outcome = run_dag(SCENARIOS, "receipts_reconcile")["send"]
+    assert (outcome.state, outcome.try_number) == ("success", 1)
+    assert received(sandbox) == Counter(dict.fromkeys(ALL, 1))
+    assert outcome.return_value["reconciled"] == 4
+    reasons = [d["reason"] for d in outcome.return_value["deferrals"]]
+    assert len([r for r in reasons if "outcome is unknown" in r]) == 2
+
+
 def test_no_receipt_by_the_timeout_fails_listing_the_unknown_recipients(sandbox):
     sandbox.add_fault(drop_connection=True, after=2, count=1)
     for number in THIRD:
