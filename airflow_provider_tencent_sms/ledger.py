@@ -17,6 +17,8 @@ from .error_codes import Disposition, classify
 LEDGER_VERSION = 1
 MAX_DEFERRALS_KEPT = 20
 MAX_MESSAGE_CHARS = 200
+#: The carriers' description of a delivered message.
+_DELIVERED = "DELIVRD"
 
 
 class LedgerMismatchError(Exception):
@@ -79,7 +81,8 @@ class Ledger:
     deferrals: list[tuple[str, str]] = field(default_factory=list)
     #: When the first request left (``time.time()``): receipts are looked for from then on.
     first_send: float | None = None
-    #: What receipts said, batch → position → ``+`` and the description (delivered) or ``-`` and it (not).
+    #: What receipts said, batch → position → ``.`` (delivered, ``DELIVRD``), else ``+`` (delivered) or ``-``
+    #: (not) and the description.
     receipts: dict[int, dict[int, str]] = field(default_factory=dict)
     #: Looking for receipts of unknown outcomes; ``resent``: the unresolved ones were sent once more.
     reconcile: Watch | None = None
@@ -347,7 +350,10 @@ class Ledger:
 
     def record_receipt(self, batch: int, position: int, delivered: bool, description: str) -> None:
         """What a receipt said about a recipient who was sent to."""
-        self.receipts.setdefault(batch, {})[position] = ("+" if delivered else "-") + description
+        # By far the most common receipt, DELIVRD, takes one character.
+        common = delivered and description == _DELIVERED
+        value = "." if common else ("+" if delivered else "-") + description
+        self.receipts.setdefault(batch, {})[position] = value
 
     def settle_unknown(self, batch: int, position: int, delivered: bool, description: str) -> None:
         """A receipt proved that an unknown recipient's request was processed: they were sent to."""
@@ -359,7 +365,9 @@ class Ledger:
     def receipt(self, batch: int, position: int) -> tuple[bool, str] | None:
         """``(delivered, description)`` from the recipient's receipt, or None without one."""
         value = self.receipts.get(batch, {}).get(position)
-        return None if value is None else (value[0] == "+", value[1:])
+        if value is None:
+            return None
+        return (True, _DELIVERED) if value == "." else (value[0] == "+", value[1:])
 
     def resend_unknown(self) -> list[SendUnit]:
         """Take the unresolved unknown recipients out, to be sent once more (never a second time)."""
