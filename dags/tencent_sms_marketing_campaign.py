@@ -6,7 +6,7 @@ holding a worker slot; recipients already sent to are never sent to again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
@@ -18,6 +18,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tencent-sms", "example"],
+    # Transient errors that outlast the operator's own attempts end the try: Airflow's retries resume.
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
 ) as dag:
 
     @task
