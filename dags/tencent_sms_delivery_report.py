@@ -20,6 +20,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tencent-sms", "example"],
+    # Transient errors that outlast the operator's own attempts end the try: Airflow's retries resume.
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
 ) as dag:
     SendSmsOperator(
         task_id="send_notice",
