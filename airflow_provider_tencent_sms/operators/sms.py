@@ -30,6 +30,7 @@ from ..next_step import (
     Wait,
     next_step,
 )
+from ..pacing import DEFAULT_MAX_CONCURRENCY
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..batching import Batch
-    from ..dispatch import SendSettings
+    from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..recipients import Audience
 
@@ -148,7 +149,8 @@ class SendSmsOperator(BaseOperator):
         everyone else.
     :param allow_empty_params: send template parameters that are empty strings; by default an empty
         parameter fails the task before anything is sent, like one that rendered to ``None``.
-    :param max_concurrency: requests in flight at once.
+    :param max_concurrency: the most requests in flight at once; the sender keeps as many in flight as the
+        rate cap and the measured latency need (Little's law), up to this.
     :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
     :param request_attempts: attempts per request for transient errors that prove nothing was sent,
         before the task fails and Airflow's ``retries`` take over.
@@ -212,7 +214,7 @@ class SendSmsOperator(BaseOperator):
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
         allow_empty_params: bool = False,
-        max_concurrency: int = 16,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_requests_per_second: float = 1000.0,
         request_attempts: int = 3,
         recipient_retries: int = 2,
@@ -335,7 +337,7 @@ class SendSmsOperator(BaseOperator):
     def hook(self) -> TencentSmsHook:
         from ..hooks.sms import TencentSmsHook
 
-        return TencentSmsHook(self.tencent_sms_conn_id, max_connections=self.max_concurrency)
+        return TencentSmsHook(self.tencent_sms_conn_id)
 
     # -- Airflow entry points --------------------------------------------------------------------------
 
@@ -345,6 +347,12 @@ class SendSmsOperator(BaseOperator):
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
         return self._run_and_close(context)
+
+    def on_kill(self) -> None:
+        """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
+        dispatcher: Dispatcher | None = getattr(self, "_dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.stop()
 
     def _run_and_close(self, context: Context) -> dict[str, Any]:
         try:
@@ -405,7 +413,12 @@ class SendSmsOperator(BaseOperator):
                     ledger.note_first_send(time.time())
                 deadline = step.deadline.timestamp() if isinstance(step, Send) and step.deadline else None
                 dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
-                result = dispatcher.run(units)
+                # Reachable from on_kill(), which Airflow may call from a signal handler while run() sends.
+                self._dispatcher: Dispatcher | None = dispatcher
+                try:
+                    result = dispatcher.run(units)
+                finally:
+                    self._dispatcher = None
             elif isinstance(step, Reconcile):
                 checker.reconcile()
             else:
@@ -524,6 +537,7 @@ class SendSmsOperator(BaseOperator):
 
         try:
             config = self.hook.config
+            self.hook.transport  # noqa: B018 - resolves (and checks) the CA bundle and proxy now
         except InvalidConnectionError as exc:
             raise AirflowFailException(str(exc)) from None
         if not (settings.sms_sdk_app_id or config.sms_sdk_app_id):
@@ -691,6 +705,7 @@ class SendSmsOperator(BaseOperator):
             ],
             "fee": ledger.fee,
             "requests": ledger.requests,
+            "rate_limited": ledger.rate_limited,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),

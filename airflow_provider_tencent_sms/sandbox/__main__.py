@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         help="answer RequestLimitExceeded over each action's documented rate limit (e.g. 20/s by number)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a test CA made at start (its path is printed)"
+    )
     return parser
 
 
@@ -91,6 +94,13 @@ def _banner(sandbox: Sandbox) -> str:
         f"  SmsSdkAppId:  {sandbox.sms_sdk_app_id}",
         f"  Signature:    {sandbox.sign_name or '(none)'}",
         f"  Inbox:        {sandbox.url}/_sandbox/",
+        *(
+            [
+                f"  CA bundle:    {sandbox.ca_path} (trust it: connection extra ca_bundle or REQUESTS_CA_BUNDLE)"
+            ]
+            if sandbox.ca_path
+            else []
+        ),
         "Point Airflow at it with:",
         f"  export AIRFLOW_CONN_TENCENT_SMS_DEFAULT={shlex.quote(json.dumps(connection))}",
     ]
@@ -131,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_requests=not args.quiet,
             receipt_lag=args.receipt_lag,
             action_rate_limits=args.action_rate_limits,
+            tls=args.tls,
         )
         sandbox.start()
     except (ValueError, OSError) as exc:
