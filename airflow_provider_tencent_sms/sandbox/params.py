@@ -48,6 +48,15 @@ def _send_sms(app: str, template: str, sign: str) -> tuple[Field, ...]:
     )
 
 
+#: The statistics actions (SendStatusStatistics, CallbackStatusStatistics) take the same parameters.
+_STATISTICS_2021 = (
+    Field("BeginTime", "begin", _S, True),
+    Field("EndTime", "end", _S, True),
+    Field("SmsSdkAppId", "app_id", _S, True),
+    Field("Limit", "limit", _I, True),
+    Field("Offset", "offset", _I, True),
+)
+
 SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
     "SendSms": {
         V2021: _send_sms("SmsSdkAppId", "TemplateId", "SignName"),
@@ -78,13 +87,7 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
     },
     "SendStatusStatistics": {
         # 2021-01-11 sends the yyyymmddhh hours as strings, 2019-07-11 as integers.
-        V2021: (
-            Field("BeginTime", "begin", _S, True),
-            Field("EndTime", "end", _S, True),
-            Field("SmsSdkAppId", "app_id", _S, True),
-            Field("Limit", "limit", _I, True),
-            Field("Offset", "offset", _I, True),
-        ),
+        V2021: _STATISTICS_2021,
         V2019: (
             Field("StartDateTime", "begin", _I, True),
             Field("EndDataTime", "end", _I, True),
@@ -93,6 +96,7 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
             Field("Offset", "offset", _I, True),
         ),
     },
+    "CallbackStatusStatistics": {V2021: _STATISTICS_2021},
     "DescribeSmsTemplateList": {
         V2021: (
             Field("International", "international", _I, True),

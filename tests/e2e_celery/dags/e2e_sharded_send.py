@@ -21,7 +21,10 @@ with DAG("e2e_sharded_send", schedule=None, start_date=datetime(2026, 1, 1), cat
         template_params=["ETL", "done"],
         max_requests_per_second=RATE_CAP,
         max_concurrency=2,
-        # Recipients whose outcome a lost worker left unknown are reported, not re-sent: the shard succeeds.
+        # Recipients whose outcome a lost worker left unknown are looked up in the delivery receipts soon
+        # (not minutes later), never re-sent; those without a receipt are reported and the shard succeeds.
+        reconcile_after=timedelta(seconds=3),
+        reconcile_timeout=timedelta(seconds=12),
         allow_partial_failure=True,
         retries=2,
         retry_delay=timedelta(seconds=2),
