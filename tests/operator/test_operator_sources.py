@@ -147,13 +147,8 @@ def test_a_task_scoped_rate_is_not_divided(sandbox):
         rate_limit_scope="task",
         max_requests_per_second=40,
     )
-    assert operator._settings().max_requests_per_second == 40
-    assert (
-        send(phone_numbers=numbers(1), shards=4, shard=0, max_requests_per_second=40)
-        ._settings()
-        .max_requests_per_second
-        == 10
-    )
+    assert operator._rate() == 40
+    assert send(phone_numbers=numbers(1), shards=4, shard=0, max_requests_per_second=40)._rate() == 10
 
 
 @pytest.mark.parametrize(
