@@ -1,0 +1,65 @@
+"""What a send will cost, in billed SMS, and a cap on what it may cost (pure, no Airflow, no I/O)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from .batching import Batch
+from .segments import message_text, render, segments
+
+
+def message_fees(batches: Sequence[Batch], content: str, sign_name: str | None) -> list[int]:
+    """Per batch, the SMS each of its messages is billed as.
+
+    :param batches: the batch plan.
+    :param content: the template's content, with its ``{n}`` placeholders.
+    :param sign_name: the signature sent with the messages (part of the billed text), if any.
+    """
+    fees: dict[tuple[tuple[str, ...], bool], int] = {}
+    result = []
+    for batch in batches:
+        key = (batch.template_params, batch.mainland_china)
+        fee = fees.get(key)
+        if fee is None:
+            text = message_text(sign_name, render(content, batch.template_params))
+            fee = fees[key] = segments(text, batch.mainland_china)
+        result.append(fee)
+    return result
+
+
+class FeeBudget:
+    """A cap on the fee of a send, checked before each request starts.
+
+    A request reserves its estimated fee before it starts and is not started when the reservation would
+    take spent + reserved fees past ``max_fee``; when it is answered, its reservation is settled with the
+    fee Tencent reported. Thread-safe.
+
+    :param max_fee: the most the send may cost, in billed SMS.
+    :param spent: what earlier tries of the same send already cost.
+    """
+
+    def __init__(self, max_fee: int, spent: int = 0) -> None:
+        if isinstance(max_fee, bool) or not isinstance(max_fee, int) or max_fee < 0:
+            raise ValueError(f"max_fee must be a whole number of billed SMS, 0 or more; got {max_fee!r}")
+        self.max_fee = max_fee
+        self.spent = spent
+        self.reserved = 0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"FeeBudget(max_fee={self.max_fee}, spent={self.spent}, reserved={self.reserved})"
+
+    def reserve(self, amount: int) -> bool:
+        """Reserve ``amount`` for a request about to start; False (nothing reserved) if it does not fit."""
+        with self._lock:
+            if self.spent + self.reserved + amount > self.max_fee:
+                return False
+            self.reserved += amount
+            return True
+
+    def settle(self, reserved: int, fee: int) -> None:
+        """A request that reserved ``reserved`` was answered: it cost ``fee`` (0 if nothing was sent)."""
+        with self._lock:
+            self.reserved -= reserved
+            self.spent += fee

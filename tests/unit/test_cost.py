@@ -1,0 +1,88 @@
+"""Fee estimates per batch and the fee cap."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_provider_tencent_sms.batching import plan_batches
+from airflow_provider_tencent_sms.cost import FeeBudget, message_fees
+
+
+def test_message_fees_per_batch_follow_each_batchs_text_and_class() -> None:
+    groups = {
+        ("short",): ("+8613800138000", "+14155550100"),
+        ("x" * 70,): ("+8613800138001",),
+    }
+    batches = plan_batches(groups)
+    assert [(b.template_params, b.mainland_china) for b in batches] == [
+        (("short",), True),
+        (("short",), False),
+        (("x" * 70,), True),
+    ]
+    # "【Airflow】Hi short" fits one SMS; with 70 x's the Mainland text is 82 characters: two parts.
+    assert message_fees(batches, "Hi {1}", "Airflow") == [1, 1, 2]
+    # Without the signature the global text is GSM-7 and the Mainland one is 73 characters.
+    assert message_fees(batches, "Hi {1}", None) == [1, 1, 2]
+    assert message_fees(batches, "{1}", None) == [1, 1, 1]
+
+
+def test_budget_reserves_until_the_cap_and_settles_with_the_reported_fee() -> None:
+    budget = FeeBudget(10)
+    assert budget.reserve(4)
+    assert budget.reserve(6)
+    assert not budget.reserve(1)  # 4 + 6 reserved: nothing more may start
+    budget.settle(4, 3)  # answered, Tencent billed 3
+    assert (budget.spent, budget.reserved) == (3, 6)
+    assert budget.reserve(1)
+    assert not budget.reserve(1)
+    budget.settle(6, 0)  # refused: nothing sent, nothing billed
+    assert budget.reserve(6)
+    assert not budget.reserve(1)
+
+
+def test_budget_counts_what_earlier_tries_spent() -> None:
+    budget = FeeBudget(10, spent=8)
+    assert not budget.reserve(3)
+    assert budget.reserve(2)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "10", True, None])
+def test_budget_needs_a_whole_number(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_fee"):
+        FeeBudget(bad)  # type: ignore[arg-type]
+
+
+@given(
+    st.integers(0, 50),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=40),
+)
+def test_settled_fees_never_pass_the_cap_when_requests_cost_at_most_their_estimate(
+    cap: int, requests: list[tuple[int, int]]
+) -> None:
+    budget = FeeBudget(cap)
+    for estimate, billed in requests:
+        if budget.reserve(estimate):
+            budget.settle(estimate, min(estimate, billed))
+        assert budget.spent <= cap
+    assert budget.reserved == 0
+
+
+def test_budget_is_safe_across_threads() -> None:
+    budget = FeeBudget(1000)
+    granted = []
+
+    def work() -> None:
+        for _ in range(500):
+            if budget.reserve(1):
+                granted.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 1000 == budget.reserved
