@@ -1,4 +1,4 @@
-"""A client-side cap on request starts per second, shared by the sending threads."""
+"""Client-side caps on request starts per second: one shared by the sending threads, and one per action."""
 
 from __future__ import annotations
 
@@ -37,3 +37,28 @@ class RateLimiter:
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)
+
+
+#: Tencent's documented per-account limits (requests per second) of the actions called besides SendSms.
+DOCUMENTED_RATES: dict[str, float] = {
+    "DescribeSmsTemplateList": 20,
+    "PullSmsReplyStatus": 100,
+    "PullSmsReplyStatusByPhoneNumber": 20,
+}
+
+
+class ActionLimiters:
+    """One :class:`RateLimiter` per API action, each at its own rate; actions without one are not held."""
+
+    def __init__(
+        self,
+        rates: dict[str, float] = DOCUMENTED_RATES,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._limiters = {action: RateLimiter(rate, clock, sleep) for action, rate in rates.items()}
+
+    def acquire(self, action: str) -> None:
+        limiter = self._limiters.get(action)
+        if limiter is not None:
+            limiter.acquire()

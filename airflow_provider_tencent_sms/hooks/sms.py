@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -25,7 +26,10 @@ from ..exceptions import (
 )
 from ..phone import mask
 from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
+from ..rate_limit import ActionLimiters
+from ..replies import REPLY_HISTORY_DAYS, Reply
 from ..signing import JSON_CONTENT_TYPE, Credentials, Tc3Auth
+from ..templates import Template
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ MAX_NUMBERS_PER_REQUEST = 200
 #: A number that is well-formed but is never sent to: test_connection only asks about it.
 _PROBE_NUMBER = "+8613800000000"
 _EXCERPT_CHARS = 200
+#: The most items Tencent's list and pull actions take or give per call.
+_PAGE_SIZE = 100
 
 #: Wire names of SendSms parameters that differ between the two API versions.
 _SEND_SMS_NAMES = {
@@ -360,3 +366,125 @@ class TencentSmsHook(BaseHook):
         except TencentSmsError as exc:
             return False, f"Could not reach {config.endpoint}: {exc}"
         return True, f"Connected to {config.endpoint} as SecretId {config.secret_id}"
+
+    # -- templates and inbound replies (read-only actions, each under its documented rate limit) -------
+
+    @cached_property
+    def _action_limiters(self) -> ActionLimiters:
+        return ActionLimiters()
+
+    def _query(self, action: str, params: dict[str, Any], items: str) -> list[dict[str, Any]]:
+        """One 2021-01-11 read-only call under the action's rate limit; the list named ``items``."""
+        self._action_limiters.acquire(action)
+        answer = self.call(action, params, version="2021-01-11")
+        found = answer.get(items)
+        if not isinstance(found, list):
+            raise TencentSmsApiError(
+                "InvalidResponse", f"{action} answer has no {items} list", answer.get("RequestId")
+            )
+        return found
+
+    def describe_templates(
+        self, template_ids: Iterable[str | int], *, international: bool = False
+    ) -> list[Template]:
+        """
+        The account's templates with these ids (DescribeSmsTemplateList), with status and content.
+
+        Ids Tencent does not know are left out. Individual (non-enterprise) accounts cannot call this:
+        Tencent answers ``FailedOperation.NotEnterpriseCertification``, raised as a TencentSmsApiError.
+
+        :param template_ids: template ids (numeric).
+        :param international: ask about global templates instead of Mainland China ones.
+        """
+        ids = []
+        for template_id in template_ids:
+            if not str(template_id).strip().isdigit():
+                raise ValueError(f"Template ids are numbers, e.g. 1234567; got {template_id!r}")
+            ids.append(int(str(template_id).strip()))
+        templates: list[Template] = []
+        for start in range(0, len(ids), _PAGE_SIZE):
+            chunk = ids[start : start + _PAGE_SIZE]
+            params = {
+                "International": int(international),
+                "TemplateIdSet": chunk,
+                "Limit": len(chunk),
+                "Offset": 0,
+            }
+            items = self._query("DescribeSmsTemplateList", params, "DescribeTemplateStatusSet")
+            templates.extend(Template.from_api(item) for item in items)
+        return templates
+
+    def pull_replies(self, limit: int = _PAGE_SIZE, *, sms_sdk_app_id: str | None = None) -> list[Reply]:
+        """
+        Take up to ``limit`` new replies off the application's reply queue (PullSmsReplyStatus).
+
+        Each reply is handed out once: a second reader of the same application gets the rest, not
+        the same ones.
+
+        :param limit: the most replies to take, in calls of up to 100.
+        :param sms_sdk_app_id: the SMS application; the connection's by default.
+        """
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive number of replies, got {limit!r}")
+        app_id = self._app_id(sms_sdk_app_id)
+        replies: list[Reply] = []
+        while len(replies) < limit:
+            page = min(_PAGE_SIZE, limit - len(replies))
+            params = {"Limit": page, "SmsSdkAppId": app_id}
+            items = self._query("PullSmsReplyStatus", params, "PullSmsReplyStatusSet")
+            replies.extend(Reply.from_api(item) for item in items)
+            if len(items) < page:
+                break
+        return replies
+
+    def pull_replies_by_phone_number(
+        self,
+        phone_number: str,
+        begin: datetime,
+        end: datetime | None = None,
+        *,
+        sms_sdk_app_id: str | None = None,
+    ) -> list[Reply]:
+        """
+        Every reply from one number between ``begin`` and ``end`` (PullSmsReplyStatusByPhoneNumber).
+
+        Reads pages of 100 until the last. Nothing is consumed: the reply queue is not affected.
+
+        :param phone_number: the number, E.164.
+        :param begin: the start, timezone-aware, within the last 7 days (Tencent keeps no more).
+        :param end: the end, timezone-aware; now by default.
+        :param sms_sdk_app_id: the SMS application; the connection's by default.
+        """
+        for name, moment in (("begin", begin), ("end", end)):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError(f"{name} must be a timezone-aware datetime, e.g. datetime.now(timezone.utc)")
+        oldest = datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS)
+        if begin < oldest:
+            raise ValueError(
+                f"begin {begin.isoformat()} is more than {REPLY_HISTORY_DAYS} days ago: Tencent answers "
+                f"for the last {REPLY_HISTORY_DAYS} days only; collect replies at least weekly"
+            )
+        params: dict[str, Any] = {
+            "BeginTime": int(begin.timestamp()),
+            "Offset": 0,
+            "Limit": _PAGE_SIZE,
+            "PhoneNumber": phone_number,
+            "SmsSdkAppId": self._app_id(sms_sdk_app_id),
+        }
+        if end is not None:
+            params["EndTime"] = int(end.timestamp())
+        replies: list[Reply] = []
+        while True:
+            items = self._query("PullSmsReplyStatusByPhoneNumber", params, "PullSmsReplyStatusSet")
+            replies.extend(Reply.from_api(item) for item in items)
+            if len(items) < _PAGE_SIZE:
+                return replies
+            params["Offset"] += _PAGE_SIZE
+
+    def _app_id(self, sms_sdk_app_id: str | None) -> str:
+        app_id = sms_sdk_app_id or self.config.sms_sdk_app_id
+        if not app_id:
+            raise ValueError(
+                "No SMS application id: pass sms_sdk_app_id or set the connection extra 'sms_sdk_app_id'"
+            )
+        return str(app_id)

@@ -32,6 +32,8 @@ _QUERIES: Mapping[str, Callable[[Context, str, params.Params], dict[str, Any]]] 
     "DescribePhoneNumberInfo": queries.describe_phone_number_info,
     "PullSmsSendStatus": queries.pull_sms_send_status,
     "PullSmsSendStatusByPhoneNumber": queries.pull_sms_send_status_by_phone_number,
+    "PullSmsReplyStatus": queries.pull_sms_reply_status,
+    "PullSmsReplyStatusByPhoneNumber": queries.pull_sms_reply_status_by_phone_number,
     "SendStatusStatistics": queries.send_status_statistics,
     "DescribeSmsTemplateList": queries.describe_sms_template_list,
     "DescribeSmsSignList": queries.describe_sms_sign_list,

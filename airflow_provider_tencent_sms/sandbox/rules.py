@@ -53,7 +53,7 @@ def is_mainland_batch(iso_codes: Sequence[str | None]) -> bool | None:
 
 def find_template(registry: Registry, template_id: str, mainland: bool | None) -> Template:
     template = registry.templates.get(template_id)
-    if template is None:
+    if template is None or template.status_code != 0:
         raise ApiError(
             "FailedOperation.TemplateIncorrectOrUnapproved",
             f"Template {template_id!r} does not exist or is not approved.",

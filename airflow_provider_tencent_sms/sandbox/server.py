@@ -12,6 +12,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply, error_envelope
 from .errors import ApiError
 from .faults import Fault
 from .pages import inbox_page
+from .replies import replies_from_json
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._api()
         elif path == "/_sandbox/faults":
             self._add_fault()
+        elif path == "/_sandbox/replies":
+            self._add_replies()
         else:
             self._not_found()
 
@@ -165,6 +169,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(200, [d.to_json() for d in api.ctx.store.messages()])
         elif path == "/_sandbox/faults":
             self._send_json(200, [f.to_json() for f in api.ctx.faults.faults()])
+        elif path == "/_sandbox/replies":
+            self._send_json(200, [r.to_json() for r in api.ctx.store.replies()])
         elif path == "/_sandbox/requests":
             self._send_json(200, [vars(r) for r in api.ctx.store.requests()])
         elif path == "/":
@@ -258,6 +264,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": f"invalid fault: {exc}"})
             return
         self._send_json(201, fault.to_json())
+
+    def _add_replies(self) -> None:
+        body = self._read_body(_CONTROL_BODY_LIMIT)
+        if body is None:
+            return
+        ctx = self.server.api.ctx
+        signatures = ctx.settings.registry.signatures
+        try:
+            replies = replies_from_json(json.loads(body), time.time(), signatures[0] if signatures else None)
+        except (ValueError, RecursionError) as exc:
+            self._send_json(400, {"error": f"invalid reply: {exc}"})
+            return
+        for reply in replies:
+            ctx.store.add_reply(reply)
+        self._send_json(201, [r.to_json() for r in replies])
 
     # --- answers --------------------------------------------------------------------------------------
 

@@ -37,6 +37,10 @@ class Scope(str, enum.Enum):
         return self is Scope.BOTH or (self is Scope.MAINLAND) == mainland
 
 
+#: The review states a template can be set up in, and the ``StatusCode`` Tencent reports for each.
+STATUS_CODES = {"approved": 0, "in_review": 1, "not_yet_active": 2, "rejected": -1}
+
+
 @dataclass(frozen=True)
 class Template:
     id: str
@@ -44,6 +48,10 @@ class Template:
     content: str
     name: str = ""
     scope: Scope = Scope.BOTH
+    #: DescribeSmsTemplateList's ``StatusCode``: 0 approved; SendSms refuses the template otherwise.
+    status_code: int = 0
+    #: Tencent's review comment (why a template was rejected).
+    review_reply: str = ""
     #: ``content`` split at its placeholders: literal, index, literal, index, ..., literal.
     _parts: tuple[str | int, ...] = field(init=False, repr=False, compare=False)
     param_count: int = field(init=False)
@@ -111,7 +119,7 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
         raise ValueError(f"template id {template_id!r} must be a positive integer, as Tencent's are")
     if not isinstance(spec, dict):
         raise ValueError(f"template {template_id} must be an object")
-    unknown = set(spec) - {"type", "content", "name", "scope"}
+    unknown = set(spec) - {"type", "content", "name", "scope", "status", "review_reply"}
     if unknown:
         raise ValueError(f"template {template_id}: unknown keys {', '.join(sorted(unknown))}")
     content = spec.get("content")
@@ -128,7 +136,21 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
             f'template {template_id}: "type" must be one of {[k.value for k in TemplateKind]} and '
             f'"scope" one of {[s.value for s in Scope]}'
         ) from None
-    return Template(id=template_id, kind=kind, content=content, name=name, scope=scope)
+    status = spec.get("status", "approved")
+    if status not in STATUS_CODES:
+        raise ValueError(f'template {template_id}: "status" must be one of {list(STATUS_CODES)}')
+    review_reply = spec.get("review_reply", "")
+    if not isinstance(review_reply, str):
+        raise ValueError(f'template {template_id}: "review_reply" must be a string')
+    return Template(
+        id=template_id,
+        kind=kind,
+        content=content,
+        name=name,
+        scope=scope,
+        status_code=STATUS_CODES[status],
+        review_reply=review_reply,
+    )
 
 
 DEFAULT_REGISTRY: dict[str, Any] = {

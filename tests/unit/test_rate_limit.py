@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
 
-from airflow_provider_tencent_sms.rate_limit import RateLimiter
+from airflow_provider_tencent_sms.rate_limit import ActionLimiters, RateLimiter
 
 
 class FakeClock:
@@ -61,3 +62,18 @@ def test_threads_share_one_budget():
 def test_rate_must_be_positive(rate):
     with pytest.raises(ValueError, match="positive"):
         RateLimiter(rate)
+
+
+def test_each_action_is_held_to_its_own_documented_rate():
+    clock = FakeClock()
+    limiters = ActionLimiters(clock=clock, sleep=clock.sleep)
+    starts: dict[str, list[float]] = {}
+    # Interleaved: one action's waiting must not space out the other's starts beyond its own rate.
+    for _ in range(3):
+        for action in ("DescribeSmsTemplateList", "PullSmsReplyStatus", "SendSms"):
+            limiters.acquire(action)
+            starts.setdefault(action, []).append(clock.now)
+    gaps = {action: [round(b - a, 6) for a, b in itertools.pairwise(t)] for action, t in starts.items()}
+    assert all(gap >= 0.05 for gap in gaps["DescribeSmsTemplateList"])  # 20/s
+    assert all(gap >= 0.01 for gap in gaps["PullSmsReplyStatus"])  # 100/s
+    assert clock.now - 100.0 == pytest.approx(0.1)  # only the 20/s action made anyone wait
