@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from .batching import Batch
 from .segments import message_text, render, segments
@@ -31,9 +31,10 @@ def message_fees(batches: Sequence[Batch], content: str, sign_name: str | None) 
 class FeeBudget:
     """A cap on the fee of a send, checked before each request starts.
 
-    A request reserves its estimated fee before it starts and is not started when the reservation would
-    take spent + reserved fees past ``max_fee``; when it is answered, its reservation is settled with the
-    fee Tencent reported. Thread-safe.
+    A request reserves its estimated fee under a key before it starts, and is not started when the
+    reservation would take spent plus reserved fees past ``max_fee``. When it is answered, the reservation
+    is settled with the fee Tencent reported; a request whose outcome is unknown keeps its reservation as
+    spent, since it may have been billed. Thread-safe.
 
     :param max_fee: the most the send may cost, in billed SMS.
     :param spent: what earlier tries of the same send already cost.
@@ -44,22 +45,29 @@ class FeeBudget:
             raise ValueError(f"max_fee must be a whole number of billed SMS, 0 or more; got {max_fee!r}")
         self.max_fee = max_fee
         self.spent = spent
-        self.reserved = 0
+        self._reservations: dict[Hashable, int] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FeeBudget(max_fee={self.max_fee}, spent={self.spent}, reserved={self.reserved})"
 
-    def reserve(self, amount: int) -> bool:
-        """Reserve ``amount`` for a request about to start; False (nothing reserved) if it does not fit."""
+    @property
+    def reserved(self) -> int:
         with self._lock:
-            if self.spent + self.reserved + amount > self.max_fee:
+            return sum(self._reservations.values())
+
+    def reserve(self, key: Hashable, amount: int) -> bool:
+        """Reserve ``amount`` for the request ``key`` about to start; False (nothing reserved) if it does not fit."""
+        with self._lock:
+            if key in self._reservations:
+                raise ValueError(f"{key!r} already holds a reservation")
+            if self.spent + sum(self._reservations.values()) + amount > self.max_fee:
                 return False
-            self.reserved += amount
+            self._reservations[key] = amount
             return True
 
-    def settle(self, reserved: int, fee: int) -> None:
-        """A request that reserved ``reserved`` was answered: it cost ``fee`` (0 if nothing was sent)."""
+    def settle(self, key: Hashable, fee: int | None) -> None:
+        """The request ``key`` was answered and cost ``fee`` (0: not sent; None: unknown, so as reserved)."""
         with self._lock:
-            self.reserved -= reserved
-            self.spent += fee
+            reserved = self._reservations.pop(key, 0)
+            self.spent += reserved if fee is None else fee

@@ -84,7 +84,7 @@ class NormalisedRecipients:
 class Audience:
     """The outcome of :func:`personalised`: recipients grouped by their template parameters.
 
-    ``sum(len(n) for n in groups.values()) + duplicates + len(invalid)`` is the number of rows.
+    ``sum(len(n) for n in groups.values()) + duplicates + len(invalid) + excluded`` is the number of rows.
     """
 
     #: Template parameters -> unique E.164 numbers, both in the order they first appeared.
@@ -93,12 +93,14 @@ class Audience:
     duplicates: int
     #: The ``phone_number`` of each row that is not a phone number, as a string, in order.
     invalid: tuple[str, ...]
+    #: How many recipients were left out because they are on an exclusion list (see :func:`without`).
+    excluded: int = 0
 
     def __repr__(self) -> str:
         recipients = sum(len(numbers) for numbers in self.groups.values())
         return (
             f"Audience(groups={len(self.groups)}, recipients={recipients}, "
-            f"duplicates={self.duplicates}, invalid={len(self.invalid)})"
+            f"duplicates={self.duplicates}, invalid={len(self.invalid)}, excluded={self.excluded})"
         )
 
 
@@ -480,3 +482,32 @@ def _national_number_pattern(calling_code: str) -> re.Pattern[str]:
                 patterns.append(f"(?:{pattern})")
     # A code without metadata matches nothing, leaving the verdict to phonenumbers.
     return re.compile("|".join(patterns) or "(?!)", re.ASCII)
+
+
+def exclusion_list(value: object, default_region: str = DEFAULT_REGION) -> NormalisedRecipients:
+    """Numbers never to message, read and normalised exactly as recipients are.
+
+    :param value: ``None``, or anything :func:`parse_phone_numbers` accepts.
+    :param default_region: ISO 3166-1 alpha-2 code used for numbers without ``+``.
+    :return: the numbers in E.164 (``valid``), and the entries that are not phone numbers (``invalid``),
+        which cannot match a recipient and so are reported, not fatal.
+    """
+    return normalise(parse_phone_numbers(value), default_region)
+
+
+def without(audience: Audience, excluded: Set[str]) -> Audience:
+    """The audience less the numbers in ``excluded`` (E.164), which it counts in ``excluded``.
+
+    :param audience: as :func:`personalised` or :func:`audience_for_numbers` return it.
+    :param excluded: E.164 numbers, e.g. ``exclusion_list(...).valid`` as a set.
+    """
+    if not excluded:
+        return audience
+    groups: dict[tuple[str, ...], tuple[str, ...]] = {}
+    removed = 0
+    for params, numbers in audience.groups.items():
+        kept = tuple(filterfalse(excluded.__contains__, numbers))
+        removed += len(numbers) - len(kept)
+        if kept:
+            groups[params] = kept
+    return Audience(groups, audience.duplicates, audience.invalid, audience.excluded + removed)

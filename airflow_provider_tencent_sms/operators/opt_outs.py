@@ -105,7 +105,9 @@ def collect_opt_outs(
     if phone_numbers is None:
         replies = hook.pull_replies(max_replies)
     else:
-        begin = since or datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS) + timedelta(minutes=1)
+        begin = since or datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS) + timedelta(
+            minutes=1
+        )
         replies = [r for number in phone_numbers for r in hook.pull_replies_by_phone_number(number, begin)]
     found = opt_outs(((r.phone_number, r.content) for r in replies), words, default_region)
     merged = merge(existing, found.numbers, default_region)

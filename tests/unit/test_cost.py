@@ -32,22 +32,36 @@ def test_message_fees_per_batch_follow_each_batchs_text_and_class() -> None:
 
 def test_budget_reserves_until_the_cap_and_settles_with_the_reported_fee() -> None:
     budget = FeeBudget(10)
-    assert budget.reserve(4)
-    assert budget.reserve(6)
-    assert not budget.reserve(1)  # 4 + 6 reserved: nothing more may start
-    budget.settle(4, 3)  # answered, Tencent billed 3
+    assert budget.reserve("a", 4)
+    assert budget.reserve("b", 6)
+    assert not budget.reserve("c", 1)  # 4 + 6 reserved: nothing more may start
+    budget.settle("a", 3)  # answered, Tencent billed 3
     assert (budget.spent, budget.reserved) == (3, 6)
-    assert budget.reserve(1)
-    assert not budget.reserve(1)
-    budget.settle(6, 0)  # refused: nothing sent, nothing billed
-    assert budget.reserve(6)
-    assert not budget.reserve(1)
+    assert budget.reserve("c", 1)
+    assert not budget.reserve("d", 1)
+    budget.settle("b", 0)  # refused: nothing sent, nothing billed
+    assert budget.reserve("d", 6)
+    assert not budget.reserve("e", 1)
+
+
+def test_an_unknown_outcome_counts_as_billed_at_the_estimate() -> None:
+    budget = FeeBudget(10)
+    assert budget.reserve("a", 4)
+    budget.settle("a", None)
+    assert (budget.spent, budget.reserved) == (4, 0)
+
+
+def test_a_key_reserves_once() -> None:
+    budget = FeeBudget(10)
+    assert budget.reserve("a", 1)
+    with pytest.raises(ValueError, match="already holds"):
+        budget.reserve("a", 1)
 
 
 def test_budget_counts_what_earlier_tries_spent() -> None:
     budget = FeeBudget(10, spent=8)
-    assert not budget.reserve(3)
-    assert budget.reserve(2)
+    assert not budget.reserve("a", 3)
+    assert budget.reserve("a", 2)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "10", True, None])
@@ -64,9 +78,9 @@ def test_settled_fees_never_pass_the_cap_when_requests_cost_at_most_their_estima
     cap: int, requests: list[tuple[int, int]]
 ) -> None:
     budget = FeeBudget(cap)
-    for estimate, billed in requests:
-        if budget.reserve(estimate):
-            budget.settle(estimate, min(estimate, billed))
+    for key, (estimate, billed) in enumerate(requests):
+        if budget.reserve(key, estimate):
+            budget.settle(key, min(estimate, billed))
         assert budget.spent <= cap
     assert budget.reserved == 0
 
@@ -75,12 +89,12 @@ def test_budget_is_safe_across_threads() -> None:
     budget = FeeBudget(1000)
     granted = []
 
-    def work() -> None:
-        for _ in range(500):
-            if budget.reserve(1):
+    def work(thread: int) -> None:
+        for i in range(500):
+            if budget.reserve((thread, i), 1):
                 granted.append(1)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

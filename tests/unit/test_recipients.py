@@ -14,12 +14,14 @@ from airflow_provider_tencent_sms.recipients import (
     Audience,
     NormalisedRecipients,
     audience_for_numbers,
+    exclusion_list,
     is_mainland_china,
     normalise,
     parse_list,
     parse_phone_numbers,
     personalised,
     to_e164,
+    without,
 )
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -492,3 +494,41 @@ def test_personalised_counts_add_up(numbers):
     assert len(set(recipients)) == len(recipients)
     assert all(E164.fullmatch(number) for number in recipients)
     assert audience == personalised(parse_list(json.dumps(rows), "recipients"))
+
+
+# -- exclusions ------------------------------------------------------------------------------------
+
+
+def test_an_exclusion_list_is_read_like_recipients():
+    listed = exclusion_list("13800138000, +86 139 0013 9000; not-a-number")
+    assert listed.valid == ("+8613800138000", "+8613900139000")
+    assert listed.invalid == ("not-a-number",)
+    assert exclusion_list(None).valid == ()
+    assert exclusion_list(["0086 138-0013-8000", 13900139000]).valid == ("+8613800138000", "+8613900139000")
+
+
+def test_without_removes_excluded_numbers_from_every_group_and_counts_them():
+    rows = [
+        {"phone_number": "13800138000", "template_params": ["a"]},
+        {"phone_number": "13800138001", "template_params": ["b"]},
+        {"phone_number": "13800138002", "template_params": ["a"]},
+        {"phone_number": "13800138002", "template_params": ["a"]},
+        {"phone_number": "junk", "template_params": ["a"]},
+    ]
+    audience = without(personalised(rows), {"+8613800138001", "+8613800138002", "+8613900139000"})
+    assert dict(audience.groups) == {("a",): ("+8613800138000",)}  # group "b" is gone entirely
+    assert (audience.excluded, audience.duplicates, audience.invalid) == (2, 1, ("junk",))
+    assert "excluded=2" in repr(audience)
+    unchanged = personalised(rows)
+    assert without(unchanged, set()) is unchanged
+
+
+@given(st.lists(st.one_of(cn_numbers, global_numbers, junk), max_size=40), st.data())
+def test_counts_still_add_up_after_exclusion(numbers, data):
+    audience = audience_for_numbers(numbers, ["x"])
+    recipients = [n for group in audience.groups.values() for n in group]
+    excluded = set(data.draw(st.lists(st.sampled_from(recipients), max_size=10))) if recipients else set()
+    left = without(audience, excluded)
+    kept = [n for group in left.groups.values() for n in group]
+    assert not excluded & set(kept)
+    assert len(kept) + left.duplicates + len(left.invalid) + left.excluded == len(numbers)
