@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable, Sequence
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 
 from .batching import Batch
 from .segments import message_text, render, segments
@@ -26,6 +28,27 @@ def message_fees(batches: Sequence[Batch], content: str, sign_name: str | None) 
             fee = fees[key] = segments(text, batch.mainland_china)
         result.append(fee)
     return result
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a batch plan will be billed, by :func:`estimate`."""
+
+    #: Billed SMS in all: segments per message, summed over the recipients.
+    billed_sms: int
+    #: Segments per message -> how many recipients get a message of that many segments.
+    recipients_by_segments: Mapping[int, int]
+
+
+def estimate(batches: Sequence[Batch], fees: Sequence[int]) -> Estimate:
+    """The billed SMS of a batch plan, from :func:`message_fees` of the same plan."""
+    by_segments: Counter[int] = Counter()
+    for batch, fee in zip(batches, fees, strict=True):
+        by_segments[fee] += len(batch.numbers)
+    return Estimate(
+        billed_sms=sum(fee * count for fee, count in by_segments.items()),
+        recipients_by_segments=dict(sorted(by_segments.items())),
+    )
 
 
 class FeeBudget:

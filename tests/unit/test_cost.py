@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_tencent_sms.batching import plan_batches
-from airflow_provider_tencent_sms.cost import FeeBudget, message_fees
+from airflow_provider_tencent_sms.cost import FeeBudget, estimate, message_fees
 
 
 def test_message_fees_per_batch_follow_each_batchs_text_and_class() -> None:
@@ -28,6 +28,17 @@ def test_message_fees_per_batch_follow_each_batchs_text_and_class() -> None:
     # Without the signature the global text is GSM-7 and the Mainland one is 73 characters.
     assert message_fees(batches, "Hi {1}", None) == [1, 1, 2]
     assert message_fees(batches, "{1}", None) == [1, 1, 1]
+
+
+def test_estimate_sums_segments_over_recipients() -> None:
+    groups = {(str(i), "x" * (70 if i % 10 == 0 else 5)): (f"+8613800{i:06d}",) for i in range(1000)}
+    batches = plan_batches(groups)
+    fees = message_fees(batches, "{1} {2}", "Airflow")
+    result = estimate(batches, fees)
+    # One recipient in ten has the long parameter: two SMS each.
+    assert result.recipients_by_segments == {1: 900, 2: 100}
+    assert result.billed_sms == 1100
+    assert estimate([], []).billed_sms == 0
 
 
 def test_budget_reserves_until_the_cap_and_settles_with_the_reported_fee() -> None:
@@ -78,9 +89,9 @@ def test_settled_fees_never_pass_the_cap_when_requests_cost_at_most_their_estima
     cap: int, requests: list[tuple[int, int]]
 ) -> None:
     budget = FeeBudget(cap)
-    for key, (estimate, billed) in enumerate(requests):
-        if budget.reserve(key, estimate):
-            budget.settle(key, min(estimate, billed))
+    for key, (guess, billed) in enumerate(requests):
+        if budget.reserve(key, guess):
+            budget.settle(key, min(guess, billed))
         assert budget.spent <= cap
     assert budget.reserved == 0
 
