@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -57,7 +58,9 @@ class FeeBudget:
     A request reserves its estimated fee under a key before it starts, and is not started when the
     reservation would take spent plus reserved fees past ``max_fee``. When it is answered, the reservation
     is settled with the fee Tencent reported; a request whose outcome is unknown keeps its reservation as
-    spent, since it may have been billed. Thread-safe.
+    spent, since it may have been billed. Should Tencent bill a request more than estimated, later
+    estimates are scaled up by the largest ratio seen, so that the rest of the send stays under the cap
+    (requests already in flight at that moment were reserved at the old estimate). Thread-safe.
 
     :param max_fee: the most the send may cost, in billed SMS.
     :param spent: what earlier tries of the same send already cost.
@@ -68,7 +71,10 @@ class FeeBudget:
             raise ValueError(f"max_fee must be a whole number of billed SMS, 0 or more; got {max_fee!r}")
         self.max_fee = max_fee
         self.spent = spent
-        self._reservations: dict[Hashable, int] = {}
+        #: Billed / estimated, the largest seen (1 while Tencent bills as estimated).
+        self.scale = 1.0
+        #: Key -> (estimate, amount reserved).
+        self._reservations: dict[Hashable, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -77,20 +83,29 @@ class FeeBudget:
     @property
     def reserved(self) -> int:
         with self._lock:
-            return sum(self._reservations.values())
+            return self._reserved()
 
-    def reserve(self, key: Hashable, amount: int) -> bool:
-        """Reserve ``amount`` for the request ``key`` about to start; False (nothing reserved) if it does not fit."""
+    def _reserved(self) -> int:
+        return sum(amount for _, amount in self._reservations.values())
+
+    def reserve(self, key: Hashable, estimate: int) -> bool:
+        """Reserve the fee of the request ``key`` about to start; False (nothing reserved) if it does not fit."""
         with self._lock:
             if key in self._reservations:
                 raise ValueError(f"{key!r} already holds a reservation")
-            if self.spent + sum(self._reservations.values()) + amount > self.max_fee:
+            amount = math.ceil(estimate * self.scale)
+            if self.spent + self._reserved() + amount > self.max_fee:
                 return False
-            self._reservations[key] = amount
+            self._reservations[key] = (estimate, amount)
             return True
 
     def settle(self, key: Hashable, fee: int | None) -> None:
         """The request ``key`` was answered and cost ``fee`` (0: not sent; None: unknown, so as reserved)."""
         with self._lock:
-            reserved = self._reservations.pop(key, 0)
-            self.spent += reserved if fee is None else fee
+            estimate, amount = self._reservations.pop(key, (0, 0))
+            if fee is None:
+                self.spent += amount
+                return
+            self.spent += fee
+            if estimate and fee > estimate:
+                self.scale = max(self.scale, fee / estimate)

@@ -133,7 +133,12 @@ class Api:
             return _http_fault(fault.http_status, fault.error_body())
         if action == "SendSms":
             result = send_sms(
-                self.ctx, version, checked, request_id, effect.recipient_codes if effect else {}
+                self.ctx,
+                version,
+                checked,
+                request_id,
+                effect.recipient_codes if effect else {},
+                effect.fee if effect else None,
             )
         else:
             result = _QUERIES[action](self.ctx, version, checked)

@@ -15,15 +15,17 @@ from typing import Any
 class Fault:
     """What to do to matching requests, and which requests match.
 
-    Effects: ``code`` answers the whole request with that error; ``recipient_code`` gives that code to the
-    numbers in ``phone_numbers`` (all numbers if empty) inside SendSms's ``SendStatusSet`` while the others are
-    sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
-    request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
-    and closes the connection without answering. At most one of ``code``, ``http_status`` and
-    ``drop_connection`` may be set.
+        Effects: ``code`` answers the whole request with that error; ``recipient_code`` gives that code to the
+        numbers in ``phone_numbers`` (all numbers if empty) inside SendSms's ``SendStatusSet`` while the others are
+        sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
+        request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
+        and closes the connection without answering; ``fee`` bills each message SendSms sends this many SMS
+    instead of what its text costs (as if Tencent counted differently from the provider's estimate). At most
+    one of ``code``, ``http_status`` and
+        ``drop_connection`` may be set.
 
-    Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
-    first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
+        Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
+        first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
     """
 
     code: str | None = None
@@ -35,6 +37,7 @@ class Fault:
     process: bool = False
     latency_ms: int = 0
     drop_connection: bool = False
+    fee: int | None = None
     action: str | None = "SendSms"
     after: int = 0
     count: int | None = None
@@ -44,11 +47,18 @@ class Fault:
     def __post_init__(self) -> None:
         _check_types(self)
         if not (
-            self.code or self.recipient_code or self.http_status or self.latency_ms or self.drop_connection
+            self.code
+            or self.recipient_code
+            or self.http_status
+            or self.latency_ms
+            or self.drop_connection
+            or self.fee is not None
         ):
             raise ValueError(
-                "a fault needs an effect: code, recipient_code, http_status, latency_ms or drop_connection"
+                "a fault needs an effect: code, recipient_code, http_status, latency_ms, drop_connection or fee"
             )
+        if self.fee is not None and self.fee < 1:
+            raise ValueError("fee must be 1 or more")
         if sum(1 for effect in (self.code, self.http_status, self.drop_connection) if effect) > 1:
             raise ValueError("code, http_status and drop_connection exclude each other")
         if (self.process or self.body is not None) and self.http_status is None:
@@ -96,6 +106,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
     "process": (bool,),
     "latency_ms": (int,),
     "drop_connection": (bool,),
+    "fee": (int, type(None)),
     "action": (str, type(None)),
     "after": (int,),
     "count": (int, type(None)),
@@ -128,6 +139,8 @@ class FaultEffect:
     answer: Fault | None = None
     #: Number -> (code, message) for SendStatusSet.
     recipient_codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The fee of each sent message, instead of what its text costs.
+    fee: int | None = None
 
 
 class FaultBook:
@@ -171,7 +184,8 @@ class FaultBook:
                 message = fault.message or f"{fault.recipient_code} (injected by the sandbox)"
                 for number in _targets(fault, numbers):
                     recipient_codes.setdefault(number, (fault.recipient_code, message))
-        return FaultEffect(sum(f.latency_ms for f in hits), answer, recipient_codes)
+        fee = next((f.fee for f in hits if f.fee is not None), None)
+        return FaultEffect(sum(f.latency_ms for f in hits), answer, recipient_codes, fee)
 
     def _hits(self, fault: Fault, action: str, numbers: Sequence[str]) -> bool:
         if fault.action is not None and fault.action != action:

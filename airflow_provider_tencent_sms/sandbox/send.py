@@ -31,8 +31,10 @@ def send_sms(
     params: Params,
     request_id: str,
     recipient_codes: Mapping[str, tuple[str, str]],
+    fee: int | None = None,
 ) -> dict[str, object]:
-    """Answer a checked SendSms request; ``recipient_codes`` are forced per-number failures (faults)."""
+    """Answer a checked SendSms request; ``recipient_codes`` (per-number failures) and ``fee`` (per message)
+    come from faults."""
     settings = ctx.settings
     app_id = params.string("app_id")
     ctx.check_app(version, app_id)
@@ -66,7 +68,7 @@ def send_sms(
         sign_name=sign_name,
         text=text,
         # Billed as Tencent bills: Mainland China by its own rules, elsewhere by GSM-7 / UCS-2.
-        fee=segments.segments(text, mainland is not False),
+        fee=segments.segments(text, mainland is not False) if fee is None else fee,
         session_context=params.string("session_context"),
         extend_code=params.optional_string("extend_code"),
         sender_id=params.optional_string("sender_id"),

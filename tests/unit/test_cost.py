@@ -55,6 +55,20 @@ def test_budget_reserves_until_the_cap_and_settles_with_the_reported_fee() -> No
     assert not budget.reserve("e", 1)
 
 
+def test_billed_more_than_estimated_scales_later_reservations() -> None:
+    budget = FeeBudget(1000)
+    assert budget.reserve(1, 200)
+    budget.settle(1, 400)  # Tencent counts twice what the estimate said
+    assert budget.scale == 2
+    assert budget.reserve(2, 200)  # reserves 400: 800 in all
+    assert budget.reserved == 400
+    budget.settle(2, 400)
+    assert not budget.reserve(3, 200)  # 800 + 400 would pass the cap
+    assert budget.spent == 800
+    budget.settle(99, 0)  # an unknown key settles nothing
+    assert budget.spent == 800
+
+
 def test_an_unknown_outcome_counts_as_billed_at_the_estimate() -> None:
     budget = FeeBudget(10)
     assert budget.reserve("a", 4)
