@@ -23,6 +23,7 @@ from .hooks.sms import SendStatus, TencentSmsHook
 from .ledger import Ledger, SendUnit
 from .phone import mask
 from .rate_limit import RateLimiter
+from .wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ class DispatchResult:
     transient_error: TencentSmsError | None = None
     not_sent: int = 0
     stopped_at_deadline: bool = False
+
+
+def backoff(error: TencentSmsError, attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 2`` of a request that was certainly not sent: the
+    error code's own delay (1 s for a network failure), doubled each attempt, at most ``MAX_BACKOFF``."""
+    delay = error.error_class.retry_after if isinstance(error, TencentSmsApiError) else 1.0
+    return float(min(delay * 2**attempt, MAX_BACKOFF))
 
 
 def _drain(completed: SimpleQueue[Future[_Answer]], timeout: float) -> list[Future[_Answer]]:
@@ -152,14 +160,16 @@ class Dispatcher:
                 )
                 if not transient or attempt + 1 >= s.request_attempts:
                     return _Answer(error=exc)
-                delay = exc.error_class.retry_after if isinstance(exc, TencentSmsApiError) else 1.0
+                wait = backoff(exc, attempt)
                 log.warning(
-                    "Request for %d recipients not sent (%s); trying again in %.0f s",
-                    len(numbers),
+                    "Request for %s not sent (%s); trying again in %s s (attempt %d of %d)",
+                    plural(len(numbers), "recipient"),
                     exc,
-                    delay,
+                    f"{wait:g}",
+                    attempt + 2,
+                    s.request_attempts,
                 )
-                self._stop.wait(min(delay * 2**attempt, MAX_BACKOFF))
+                self._stop.wait(wait)
             except OutcomeUnknownError as exc:
                 return _Answer(error=exc)
             except Exception as exc:

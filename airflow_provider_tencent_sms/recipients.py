@@ -71,6 +71,8 @@ class NormalisedRecipients:
     duplicates: int
     #: The inputs that are not phone numbers, unchanged and in order.
     invalid: tuple[str, ...]
+    #: Where each of ``invalid`` was in the input (0-based).
+    invalid_positions: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         # Counts only: a repr with a million numbers in it would flood logs with personal data.
@@ -93,8 +95,14 @@ class Audience:
     duplicates: int
     #: The ``phone_number`` of each row that is not a phone number, as a string, in order.
     invalid: tuple[str, ...]
+    #: The row (or list position) of each of ``invalid``, 0-based.
+    invalid_positions: tuple[int, ...] = ()
     #: How many recipients were left out because they are on an exclusion list (see :func:`without`).
     excluded: int = 0
+
+    def invalid_entries(self) -> list[tuple[int, str]]:
+        """``(position, entry)`` of each invalid entry, in input order."""
+        return list(zip(self.invalid_positions, self.invalid, strict=True))
 
     def __repr__(self) -> str:
         recipients = sum(len(numbers) for numbers in self.groups.values())
@@ -236,13 +244,15 @@ def normalise(numbers: Iterable[str], default_region: str = DEFAULT_REGION) -> N
         unique = tuple(dict.fromkeys(items))
         return NormalisedRecipients(unique, len(items) - len(unique), ())
     invalid: tuple[str, ...] = ()
+    positions: tuple[int, ...] = ()
     if None in rewrites.values():
-        invalid = tuple(raw for raw in items if raw in rewrites and rewrites[raw] is None)
+        positions = tuple(i for i, raw in enumerate(items) if raw in rewrites and rewrites[raw] is None)
+        invalid = tuple(items[i] for i in positions)
     lookup = rewrites.get
     seen = dict.fromkeys([lookup(raw, raw) for raw in items])
     seen.pop(None, None)  # the invalid inputs' entry: only E.164 strings are left
     unique = tuple(cast("dict[str, None]", seen))
-    return NormalisedRecipients(unique, len(items) - len(unique) - len(invalid), invalid)
+    return NormalisedRecipients(unique, len(items) - len(unique) - len(invalid), invalid, positions)
 
 
 def _not_cn_mobiles(items: Sequence[str]) -> set[str]:
@@ -304,7 +314,11 @@ def parse_list(value: object, name: str) -> list[Any]:
 
 
 def audience_for_numbers(
-    phone_numbers: object, template_params: Iterable[object], default_region: str = DEFAULT_REGION
+    phone_numbers: object,
+    template_params: Iterable[object],
+    default_region: str = DEFAULT_REGION,
+    *,
+    allow_empty_params: bool = False,
 ) -> Audience:
     """The audience of a send where everybody gets the same parameters.
 
@@ -314,18 +328,28 @@ def audience_for_numbers(
     :param phone_numbers: the recipients, in any form :func:`parse_phone_numbers` accepts.
     :param template_params: the template's parameters, the same for every recipient.
     :param default_region: ISO 3166-1 alpha-2 code used for numbers without ``+``.
+    :param allow_empty_params: accept empty-string parameters (refused by default: most often a
+        template that rendered nothing).
     :return: one group (none when no number is valid), the duplicate count, the invalid numbers.
     :raises TypeError: as :func:`parse_phone_numbers`, or for a parameter that is a collection.
     :raises ValueError: as :func:`parse_phone_numbers` and :func:`normalise`, or for a ``None``
-        parameter.
+        (or, unless allowed, empty) parameter.
     """
-    params = tuple(_template_param(value, "template_params") for value in template_params)
+    params = tuple(
+        _template_param(value, f"template_params[{i}]", allow_empty_params)
+        for i, value in enumerate(template_params)
+    )
     recipients = normalise(parse_phone_numbers(phone_numbers), default_region)
     groups = {params: recipients.valid} if recipients.valid else {}
-    return Audience(groups, recipients.duplicates, recipients.invalid)
+    return Audience(groups, recipients.duplicates, recipients.invalid, recipients.invalid_positions)
 
 
-def personalised(rows: Iterable[Mapping[str, Any]], default_region: str = DEFAULT_REGION) -> Audience:
+def personalised(
+    rows: Iterable[Mapping[str, Any]],
+    default_region: str = DEFAULT_REGION,
+    *,
+    allow_empty_params: bool = False,
+) -> Audience:
     """Group recipients that each have their own template parameters.
 
     Each row is a mapping with exactly two keys: ``phone_number`` (a string or an int) and
@@ -338,8 +362,10 @@ def personalised(rows: Iterable[Mapping[str, Any]], default_region: str = DEFAUL
 
     :param rows: the rows.
     :param default_region: ISO 3166-1 alpha-2 code used for numbers without ``+``.
+    :param allow_empty_params: accept empty-string parameters (refused by default).
     :return: the recipients grouped by parameters, the duplicate count and the invalid numbers.
-    :raises ValueError: for a row with missing or unexpected keys, a ``None`` parameter, a number
+    :raises ValueError: for a row with missing or unexpected keys, a ``None`` (or, unless allowed,
+        empty) parameter, a number
         given different parameters in two rows, or an unknown region.
     :raises TypeError: for rows given as a string, a row that is not a mapping, or a value of
         the wrong type.
@@ -350,12 +376,14 @@ def personalised(rows: Iterable[Mapping[str, Any]], default_region: str = DEFAUL
     groups: dict[tuple[str, ...], list[str]] = {}
     first_row: dict[str, tuple[int, tuple[str, ...]]] = {}
     invalid: list[str] = []
+    positions: list[int] = []
     duplicates = 0
     for index, row in enumerate(rows):
-        raw, params = _read_row(row, index)
+        raw, params = _read_row(row, index, allow_empty_params)
         e164 = _to_e164(raw, region)
         if e164 is None:
             invalid.append(raw)
+            positions.append(index)
             continue
         earlier = first_row.get(e164)
         if earlier is None:
@@ -369,14 +397,17 @@ def personalised(rows: Iterable[Mapping[str, Any]], default_region: str = DEFAUL
                 "template_params; it would receive two messages. Keep one row per number."
             )
     return Audience(
-        {params: tuple(numbers) for params, numbers in groups.items()}, duplicates, tuple(invalid)
+        {params: tuple(numbers) for params, numbers in groups.items()},
+        duplicates,
+        tuple(invalid),
+        tuple(positions),
     )
 
 
 _ROW_KEYS = frozenset({"phone_number", "template_params"})
 
 
-def _read_row(row: object, index: int) -> tuple[str, tuple[str, ...]]:
+def _read_row(row: object, index: int, allow_empty: bool = False) -> tuple[str, tuple[str, ...]]:
     if not isinstance(row, Mapping):
         raise TypeError(
             f"Row {index} is a {type(row).__name__}; each row must be a mapping with the keys "
@@ -400,13 +431,22 @@ def _read_row(row: object, index: int) -> tuple[str, tuple[str, ...]]:
         raise TypeError(
             f"Row {index}: 'template_params' must be a list of values, not {type(values).__name__}."
         )
-    where = f"Row {index}: 'template_params'"
-    return str(number), tuple(_template_param(value, where) for value in values)
+    return str(number), tuple(
+        _template_param(value, f"Row {index}: template_params[{i}]", allow_empty)
+        for i, value in enumerate(values)
+    )
 
 
-def _template_param(value: object, where: str) -> str:
+def _template_param(value: object, where: str, allow_empty: bool = False) -> str:
     if isinstance(value, str):
+        if not value and not allow_empty:
+            raise ValueError(
+                f"{where} is an empty string (a template that rendered nothing?); pass "
+                "allow_empty_params=True if the template really takes an empty value."
+            )
         return value
+    if isinstance(value, bool):
+        raise TypeError(f"{where} is a bool ({value}); pass the text the message should show instead.")
     if value is None:
         raise ValueError(f"{where} contains None, which would be sent as the text 'None'.")
     if isinstance(value, list | tuple | Set | Mapping):
@@ -510,4 +550,6 @@ def without(audience: Audience, excluded: Set[str]) -> Audience:
         removed += len(numbers) - len(kept)
         if kept:
             groups[params] = kept
-    return Audience(groups, audience.duplicates, audience.invalid, audience.excluded + removed)
+    return Audience(
+        groups, audience.duplicates, audience.invalid, audience.invalid_positions, audience.excluded + removed
+    )

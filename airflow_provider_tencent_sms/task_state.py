@@ -18,6 +18,9 @@ class LedgerStore(Protocol):
 
     def save(self, value: dict[str, Any]) -> None: ...
 
+    def finish(self) -> None:
+        """The task succeeded: drop what only a later try would have needed."""
+
 
 class _TaskStateStore:
     def __init__(self, store: Any) -> None:
@@ -28,6 +31,11 @@ class _TaskStateStore:
 
     def save(self, value: dict[str, Any]) -> None:
         self._store.set(LEDGER_KEY, value)
+
+    def finish(self) -> None:
+        # Kept: a clear of the succeeded task must still skip everyone, and the store expires it itself
+        # ([state_store] default_retention_days).
+        pass
 
 
 class _VariableStore:
@@ -43,6 +51,13 @@ class _VariableStore:
         from airflow.sdk import Variable
 
         Variable.set(self._key, value, serialize_json=True)
+
+    def finish(self) -> None:
+        # Variables never expire: one per task instance would pile up forever. The price, documented: on
+        # Airflow before 3.3, clearing a task that succeeded sends its recipients again.
+        from airflow.sdk import Variable
+
+        Variable.delete(self._key)
 
 
 class InMemoryTaskState:

@@ -18,12 +18,15 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from ..connection import DEFAULT_CONN_ID
 from ..ledger import Ledger, LedgerMismatchError
 from ..phone import mask
+from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
 from ..task_state import LedgerStore, ledger_store
+from ..wording import plural
 
 # What sending needs (requests, phonenumbers…) is imported in execute(): DAG files that use this
 # operator are parsed far more often than they run, and parsing must stay cheap.
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
     from ..batching import Batch
@@ -36,6 +39,8 @@ INVALID_NUMBER_POLICIES = ("fail", "skip")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
+#: How many invalid entries the result lists (masked, with their positions) when they are skipped.
+MAX_LISTED_INVALID = 100
 #: When the task fails, its result is still pushed to XCom under this key.
 SUMMARY_XCOM_KEY = "sms_summary"
 #: A refusal for being outside the window this soon after our clock says it opened is clock skew.
@@ -55,6 +60,43 @@ class Deferral:
     moment: datetime
     window: SendWindow | None
     reason: str
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """The ledger's counters at one moment, to tell what this try did from what earlier ones had done."""
+
+    sent: int
+    failed: int
+    unknown: int
+    fee: int
+    requests: int
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> _Progress:
+        return cls(ledger.sent, ledger.failed_count, ledger.unknown_count, ledger.fee, ledger.requests)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.unknown
+
+    def counts(self) -> str:
+        return f"{self.sent} sent, {self.failed} failed, {self.unknown} outcome unknown"
+
+    def since(self, before: _Progress) -> str:
+        now = _Progress(
+            self.sent - before.sent,
+            self.failed - before.failed,
+            self.unknown - before.unknown,
+            self.fee - before.fee,
+            self.requests - before.requests,
+        )
+        earlier = (
+            f"; earlier tries had handled {before.handled} ({before.counts()})" if before.handled else ""
+        )
+        if not now.requests and not now.handled:
+            return f"This try sent nothing{earlier or ': there was nothing to send'}."
+        return f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{earlier}."
 
 
 class SendSmsOperator(BaseOperator):
@@ -85,7 +127,10 @@ class SendSmsOperator(BaseOperator):
     :param on_invalid_number: ``fail`` (default: fail before sending anything) or ``skip`` (send to the
         valid numbers and report the invalid ones).
     :param allow_partial_failure: succeed even if some recipients could not get the message (they are
-        listed in the result); by default the task then fails, after sending to everyone else.
+        logged, masked, and listed in the result); by default the task then fails, after sending to
+        everyone else.
+    :param allow_empty_params: send template parameters that are empty strings; by default an empty
+        parameter fails the task before anything is sent, like one that rendered to ``None``.
     :param max_concurrency: requests in flight at once.
     :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
     :param request_attempts: attempts per request for transient errors that prove nothing was sent,
@@ -135,6 +180,7 @@ class SendSmsOperator(BaseOperator):
         default_region: str = "CN",
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
+        allow_empty_params: bool = False,
         max_concurrency: int = 16,
         max_requests_per_second: float = 1000.0,
         request_attempts: int = 3,
@@ -161,6 +207,7 @@ class SendSmsOperator(BaseOperator):
         self.default_region = default_region
         self.on_invalid_number = on_invalid_number
         self.allow_partial_failure = allow_partial_failure
+        self.allow_empty_params = allow_empty_params
         self.max_concurrency = max_concurrency
         self.max_requests_per_second = max_requests_per_second
         self.request_attempts = request_attempts
@@ -170,6 +217,55 @@ class SendSmsOperator(BaseOperator):
         self.send_window = send_window
         self.send_window_timezone = send_window_timezone
         self.send_window_margin = send_window_margin
+        # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
+        self._check_settings()
+        self._probe: GapProbe | None = None
+
+    def _check_settings(self) -> None:
+        if self.sms_type not in SMS_TYPES:
+            raise ValueError(f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}")
+        if self.on_invalid_number not in INVALID_NUMBER_POLICIES:
+            raise ValueError(f"on_invalid_number must be 'fail' or 'skip', got {self.on_invalid_number!r}")
+        for name in ("max_concurrency", "request_attempts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.recipient_retries, int) or self.recipient_retries < 0:
+            raise ValueError(f"recipient_retries must be 0 or more, got {self.recipient_retries!r}")
+        rate = self.max_requests_per_second
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not rate > 0:
+            raise ValueError(f"max_requests_per_second must be a positive number, got {rate!r}")
+        for name in ("max_recipient_wait", "recipient_retry_delay", "send_window_margin"):
+            value = getattr(self, name)
+            if not (isinstance(value, timedelta) or (value is None and name == "recipient_retry_delay")):
+                raise TypeError(f"{name} must be a datetime.timedelta, got {value!r}")
+        # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
+        SendWindow.parse(self.send_window, self.send_window_timezone)
+
+    # -- rendering: a parameter that rendered to None or an undefined value is refused in _run ----------
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        self._probe = GapProbe()
+        try:
+            super().render_template_fields(
+                context, self._probe.environment(jinja_env or self.get_template_env())
+            )
+        finally:
+            self._probe = None
+
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
+        if self._probe is None or not isinstance(content, str):
+            return super().render_template(content, context, jinja_env, seen_oids)
+        return self._probe.render(
+            content,
+            lambda: super(SendSmsOperator, self).render_template(content, context, jinja_env, seen_oids),
+        )
 
     @cached_property
     def hook(self) -> TencentSmsHook:
@@ -180,11 +276,19 @@ class SendSmsOperator(BaseOperator):
     # -- Airflow entry points --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        return self._run(context)
+        return self._run_and_close(context)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
-        return self._run(context)
+        return self._run_and_close(context)
+
+    def _run_and_close(self, context: Context) -> dict[str, Any]:
+        try:
+            return self._run(context)
+        finally:
+            # The keep-alive pool is released here, not whenever the hook happens to be collected.
+            if "hook" in self.__dict__:
+                self.hook.close()
 
     # -- orchestration ---------------------------------------------------------------------------------
 
@@ -192,6 +296,7 @@ class SendSmsOperator(BaseOperator):
         from ..batching import plan_batches
         from ..dispatch import Dispatcher
 
+        self._refuse_gaps()
         settings = self._settings()
         window = self._window()
         audience = self._audience()
@@ -203,6 +308,7 @@ class SendSmsOperator(BaseOperator):
         def checkpoint() -> None:
             store.save(ledger.dump())
 
+        before = _Progress.of(ledger)
         lost = ledger.recover([len(b.numbers) for b in batches])
         if lost:
             self.log.warning(
@@ -212,12 +318,12 @@ class SendSmsOperator(BaseOperator):
             )
             checkpoint()
         self.log.info(
-            "%d recipients in %d requests (%d duplicates removed, %d invalid skipped); %d already handled",
-            sum(len(b.numbers) for b in batches),
-            len(batches),
-            audience.duplicates,
-            len(audience.invalid),
-            ledger.sent + ledger.failed_count + ledger.unknown_count,
+            "%s in %s (%s removed, %s skipped); %s already handled by earlier tries",
+            plural(sum(len(b.numbers) for b in batches), "recipient"),
+            plural(len(batches), "request"),
+            plural(audience.duplicates, "duplicate"),
+            plural(len(audience.invalid), "invalid number"),
+            plural(before.handled, "recipient"),
         )
 
         now = datetime.now(timezone.utc)
@@ -239,27 +345,33 @@ class SendSmsOperator(BaseOperator):
         deferral = self._next_wait(result, ledger, summary, window)
         if deferral is not None:
             self._defer(deferral, ledger, checkpoint)
-        self.log.info(
-            "Done: %d sent, %d failed, %d outcome unknown, fee %d, %d requests",
-            summary["sent"],
-            summary["failed"],
-            summary["unknown"],
-            summary["fee"],
-            summary["requests"],
-        )
+        self.log.info("Done. %s", _Progress.of(ledger).since(before))
         if summary["pending"]:
             # Every path above settles or defers all recipients; if one slipped through, say so and let
             # Airflow retry rather than report success with people left out. The ledger prevents repeats.
             raise AirflowException(
-                f"{summary['pending']} recipients are still unsent; retrying will send them"
+                f"{plural(summary['pending'], 'recipient is', 'recipients are')} still unsent; "
+                f"{self._how_the_rest_is_sent()}"
             )
-        if summary["failed"] + summary["unknown"] and not self.allow_partial_failure:
-            self._report_failures(context, summary)
-            raise AirflowFailException(self._failure_message(summary))
+        if summary["failed"] + summary["unknown"]:
+            self._log_failures(summary)
+            if not self.allow_partial_failure:
+                self._push_summary(context, summary)
+                raise AirflowFailException(self._failure_message(summary))
+        store.finish()
         return summary
 
-    def _report_failures(self, context: Context, summary: dict[str, Any]) -> None:
-        """Failed recipients stay findable although the task fails: in the log (masked) and in XCom."""
+    def _how_the_rest_is_sent(self) -> str:
+        """How the unsent recipients get their message; only promise a retry that Airflow will make."""
+        if self.retries:
+            return "Airflow retries this task and sends only them (recipients already sent to are skipped)."
+        return (
+            "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
+            "retries on the task."
+        )
+
+    def _log_failures(self, summary: dict[str, Any]) -> None:
+        """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
         for failure in summary["failures"][:MAX_LOGGED_FAILURES]:
             self.log.error(
                 "Not delivered to %s: %s (%s)",
@@ -267,6 +379,13 @@ class SendSmsOperator(BaseOperator):
                 failure["code"],
                 failure["message"],
             )
+        more = summary["failed"] + summary["unknown"] - min(len(summary["failures"]), MAX_LOGGED_FAILURES)
+        if more > 0:
+            self.log.error("… and %s more (counts by code in the result)", plural(more, "recipient"))
+
+    @staticmethod
+    def _push_summary(context: Context, summary: dict[str, Any]) -> None:
+        """A failing task returns nothing: its result is pushed to XCom so it can still be read."""
         ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
@@ -294,9 +413,10 @@ class SendSmsOperator(BaseOperator):
         """After a round of sending: fail, wait (and for what), or ``None`` when all is settled."""
         if result.terminal_error is not None:
             raise AirflowFailException(
-                f"Tencent Cloud refused the request: {result.terminal_error}. {summary['sent']} recipients had "
-                f"their message; the other {summary['pending']} were not sent. No retry can fix this: correct "
-                "the cause and clear the task (recipients already sent to are skipped)."
+                f"Tencent Cloud refused the request: {result.terminal_error}. "
+                f"{plural(summary['sent'], 'recipient')} had their message; the other {summary['pending']} "
+                "were not sent. No retry can fix this: correct the cause and clear the task (recipients "
+                "already sent to are skipped)."
             )
         now = datetime.now(timezone.utc)
         if result.stopped_at_deadline and window is not None:
@@ -323,9 +443,9 @@ class SendSmsOperator(BaseOperator):
             )
         if result.transient_error is not None:
             raise AirflowException(
-                f"{result.not_sent} recipients were not sent because of a transient error "
-                f"({result.transient_error}); {summary['sent']} already had their message and will not be "
-                "sent again when Airflow retries this task."
+                f"{plural(result.not_sent, 'recipient was', 'recipients were')} not sent because of a transient "
+                f"error ({result.transient_error}); {summary['sent']} already had their message and will not "
+                f"get another. {self._how_the_rest_is_sent()}"
             )
         if ledger.has_retries:
             moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
@@ -355,26 +475,24 @@ class SendSmsOperator(BaseOperator):
 
     # -- inputs ----------------------------------------------------------------------------------------
 
+    def _refuse_gaps(self) -> None:
+        """Fail, before anything is sent and with no retry (it would render the same), on a field that
+        rendered to ``None`` or an undefined value."""
+        problems = [
+            describe_gap(where, value, show_template=name not in ("phone_numbers", "recipients"))
+            for name in self.template_fields
+            for where, value in find_gaps(name, getattr(self, name))
+        ]
+        if problems:
+            raise AirflowFailException(
+                f"Nothing was sent: {plural(len(problems), 'field')} rendered with a missing value: "
+                + "; ".join(problems)
+                + ". Fix the template (a task_ids or key typo in xcom_pull renders None) and run the task again."
+            )
+
     def _settings(self) -> SendSettings:
         from ..dispatch import SendSettings
 
-        if self.sms_type not in SMS_TYPES:
-            raise AirflowFailException(
-                f"sms_type must be one of {', '.join(SMS_TYPES)}, got {self.sms_type!r}"
-            )
-        if self.on_invalid_number not in INVALID_NUMBER_POLICIES:
-            raise AirflowFailException(
-                f"on_invalid_number must be 'fail' or 'skip', got {self.on_invalid_number!r}"
-            )
-        for name in ("max_concurrency", "request_attempts"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise AirflowFailException(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not isinstance(self.recipient_retries, int) or self.recipient_retries < 0:
-            raise AirflowFailException(f"recipient_retries must be 0 or more, got {self.recipient_retries!r}")
-        if not self.max_requests_per_second or self.max_requests_per_second <= 0:
-            raise AirflowFailException(
-                f"max_requests_per_second must be positive, got {self.max_requests_per_second!r}"
-            )
         if self.template_id in (None, ""):
             raise AirflowFailException("template_id is required: the id of an approved template")
         return SendSettings(
@@ -397,10 +515,7 @@ class SendSmsOperator(BaseOperator):
     def _window(self) -> SendWindow | None:
         if self.sms_type != "marketing":
             return None
-        try:
-            return SendWindow.parse(self.send_window, self.send_window_timezone)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from None
+        return SendWindow.parse(self.send_window, self.send_window_timezone)
 
     def _audience(self) -> Audience:
         from ..recipients import audience_for_numbers, parse_list, personalised
@@ -409,32 +524,44 @@ class SendSmsOperator(BaseOperator):
             raise AirflowFailException(
                 "Give exactly one of phone_numbers (one message for all) or recipients"
             )
+        allow_empty = self.allow_empty_params
         try:
             if self.recipients is not None:
                 if self.template_params is not None:
                     raise ValueError(
                         "template_params cannot be combined with recipients, which carry their own"
                     )
-                audience = personalised(parse_list(self.recipients, "recipients"), self.default_region)
+                rows = parse_list(self.recipients, "recipients")
+                audience = personalised(rows, self.default_region, allow_empty_params=allow_empty)
             else:
                 params = (
                     parse_list(self.template_params, "template_params")
                     if self.template_params is not None
                     else []
                 )
-                audience = audience_for_numbers(self.phone_numbers, params, self.default_region)
+                audience = audience_for_numbers(
+                    self.phone_numbers, params, self.default_region, allow_empty_params=allow_empty
+                )
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from None
+            raise AirflowFailException(f"{exc} Nothing was sent.") from None
         if audience.invalid:
-            shown = ", ".join(mask(str(n)) for n in audience.invalid[:10])
+            entries = ", ".join(f"#{i} {mask(n)}" for i, n in audience.invalid_entries()[:10])
             more = f" and {len(audience.invalid) - 10} more" if len(audience.invalid) > 10 else ""
+            if not audience.groups:
+                raise AirflowFailException(
+                    f"All {plural(len(audience.invalid), 'phone number')} given {'is' if len(audience.invalid) == 1 else 'are'} "
+                    f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
+                    f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
+                )
             if self.on_invalid_number == "fail":
                 raise AirflowFailException(
-                    f"{len(audience.invalid)} invalid phone numbers ({shown}{more}); nothing was sent. Fix them "
-                    f"(numbers without '+' are read as {self.default_region} numbers) or pass "
+                    f"{plural(len(audience.invalid), 'invalid phone number')} ({entries}{more}); nothing was sent. "
+                    f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
-            self.log.warning("Skipping %d invalid phone numbers: %s%s", len(audience.invalid), shown, more)
+            self.log.warning(
+                "Skipping %s: %s%s", plural(len(audience.invalid), "invalid phone number"), entries, more
+            )
         if not audience.groups:
             raise AirflowFailException("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
@@ -484,6 +611,10 @@ class SendSmsOperator(BaseOperator):
             "pending": total - handled,
             "duplicates": audience.duplicates,
             "invalid": len(audience.invalid),
+            # Which entries were skipped, masked, by their position in the input (0-based).
+            "invalid_entries": [
+                {"position": i, "entry": mask(n)} for i, n in audience.invalid_entries()[:MAX_LISTED_INVALID]
+            ],
             "fee": ledger.fee,
             "requests": ledger.requests,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),

@@ -131,3 +131,41 @@ with _register(DAG("sms_invalid_numbers", schedule=None, start_date=START, catch
             template_params=["ETL", "done"],
             on_invalid_number=policy,
         )
+
+with _register(DAG("sms_param_renders_none", schedule=None, start_date=START, catchup=False)):
+
+    @task
+    def count_orders() -> int:
+        return 42
+
+    # A typo in task_ids: xcom_pull finds nothing and Jinja would render "orders=None".
+    count_orders() >> SendSmsOperator(
+        task_id="send",
+        phone_numbers=numbers(2),
+        template_id="1002",
+        template_params=["Report", "orders={{ ti.xcom_pull(task_ids='count_ordres') }}"],
+        retries=2,
+        retry_delay=NO_WAIT,
+    )
+
+single_send(
+    "sms_param_undefined",
+    2,
+    template_params=["Report", "{{ params.region }}"],
+    retries=2,
+    retry_delay=NO_WAIT,
+)
+
+
+class SendSmsOnOldAirflow(SendSmsOperator):
+    """The operator as it runs on Airflow 3.0-3.2, whose context has no task state store."""
+
+    def execute(self, context: Any) -> Any:
+        return super().execute({k: v for k, v in context.items() if k != "task_state_store"})
+
+
+for outcome, template_id in (("ok", "1002"), ("refused", "9999")):
+    with _register(DAG(f"sms_variable_ledger_{outcome}", schedule=None, start_date=START, catchup=False)):
+        SendSmsOnOldAirflow(
+            task_id="send", phone_numbers=numbers(2), template_id=template_id, template_params=["ETL", "done"]
+        )

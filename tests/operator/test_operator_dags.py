@@ -142,3 +142,42 @@ def test_invalid_numbers_fail_before_sending_or_are_skipped(sandbox):
     assert outcomes["send_skip"].return_value["invalid"] == 2
     # Only the skipping task sent anything.
     assert received(sandbox) == Counter({"+8613800138000": 1})
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "template", "problem"),
+    [
+        ("sms_param_renders_none", "orders={{ ti.xcom_pull(task_ids='count_ordres') }}", "gave None"),
+        ("sms_param_undefined", "{{ params.region }}", "undefined"),
+    ],
+)
+def test_a_parameter_that_rendered_nothing_fails_without_retry_and_sends_nothing(
+    sandbox, capsys, dag_id, template, problem
+):
+    outcome = run_dag(SCENARIOS, dag_id)["send"]
+    assert (outcome.state, outcome.try_number) == ("failed", 1)
+    assert [r for r in sandbox.requests if r.action == "SendSms"] == []
+    log = capsys.readouterr().out  # dag.test() writes the task's log to stdout
+    assert f"template_params[1] (template {template!r})" in log
+    assert problem in log
+
+
+def _ledger_variables(dag_id: str) -> list[str]:
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        keys = [
+            v.key
+            for v in session.query(Variable).filter(Variable.key.like(f"tencent_sms_ledger__{dag_id}__%"))
+        ]
+    return keys
+
+
+def test_without_a_task_state_store_the_variable_ledger_is_deleted_on_success_only(sandbox):
+    assert run_dag(SCENARIOS, "sms_variable_ledger_ok")["send"].state == "success"
+    assert len(received(sandbox)) == 2
+    assert _ledger_variables("sms_variable_ledger_ok") == []
+    # A failed task keeps its ledger: a clear or retry must know what was already sent.
+    assert run_dag(SCENARIOS, "sms_variable_ledger_refused")["send"].state == "failed"
+    assert len(_ledger_variables("sms_variable_ledger_refused")) == 1

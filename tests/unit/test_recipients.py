@@ -77,13 +77,17 @@ def _reference(numbers: list[str], region: str = "CN") -> NormalisedRecipients:
     """normalise() spelled out one number at a time, with to_e164() as the only primitive."""
     valid: list[str] = []
     invalid: list[str] = []
-    for raw in numbers:
+    positions: list[int] = []
+    for position, raw in enumerate(numbers):
         e164 = to_e164(raw, region)
         if e164 is None:
             invalid.append(raw)
+            positions.append(position)
         elif e164 not in valid:
             valid.append(e164)
-    return NormalisedRecipients(tuple(valid), len(numbers) - len(valid) - len(invalid), tuple(invalid))
+    return NormalisedRecipients(
+        tuple(valid), len(numbers) - len(valid) - len(invalid), tuple(invalid), tuple(positions)
+    )
 
 
 # -- normalise: concrete cases ---------------------------------------------------------------------
@@ -388,12 +392,12 @@ def test_audience_for_numbers_is_one_group_with_string_params():
 
 
 def test_audience_for_numbers_without_valid_numbers_has_no_group():
-    assert audience_for_numbers(["12345"], []) == Audience({}, 0, ("12345",))
+    assert audience_for_numbers(["12345"], []) == Audience({}, 0, ("12345",), (0,))
     assert audience_for_numbers(None, []).groups == {}
 
 
 def test_audience_for_numbers_refuses_none_params():
-    with pytest.raises(ValueError, match="template_params contains None"):
+    with pytest.raises(ValueError, match=r"template_params\[0\] contains None"):
         audience_for_numbers(["+8613800138000"], [None])
 
 
@@ -448,7 +452,7 @@ def test_the_same_number_with_different_params_is_an_error_that_masks_the_number
             {"phone_number": "+8613800138000", "template_params": [], "name": "Ann"},
             "(missing: none; unexpected: 'name')",
         ),
-        (_row("+8613800138000", None), "Row 1: 'template_params' contains None"),
+        (_row("+8613800138000", None), "Row 1: template_params[0] contains None"),
     ],
 )
 def test_row_value_errors_name_the_row_and_key(row, message):
@@ -494,6 +498,32 @@ def test_personalised_counts_add_up(numbers):
     assert len(set(recipients)) == len(recipients)
     assert all(E164.fullmatch(number) for number in recipients)
     assert audience == personalised(parse_list(json.dumps(rows), "recipients"))
+
+
+# -- parameters that are empty or not text, and where invalid entries were ---------------------------
+
+
+def test_empty_params_are_refused_unless_allowed():
+    with pytest.raises(ValueError, match=r"template_params\[1\] is an empty string.*allow_empty_params=True"):
+        audience_for_numbers(["+8613800138000"], ["a", ""])
+    assert audience_for_numbers(["+8613800138000"], ["a", ""], allow_empty_params=True).groups == {
+        ("a", ""): ("+8613800138000",)
+    }
+    with pytest.raises(ValueError, match=r"Row 0: template_params\[0\] is an empty string"):
+        personalised([_row("+8613800138000", "")])
+    assert personalised([_row("+8613800138000", "")], allow_empty_params=True).groups
+
+
+def test_bool_params_are_refused():
+    with pytest.raises(TypeError, match=r"template_params\[0\] is a bool"):
+        audience_for_numbers(["+8613800138000"], [True])
+
+
+def test_invalid_entries_keep_their_positions():
+    audience = audience_for_numbers(["+8613800138000", "555", "+8613800138000", "abc", "13900139000"], [])
+    assert audience.invalid_entries() == [(1, "555"), (3, "abc")]
+    rows = personalised([_row("555"), _row("+8613800138000"), _row("12")])
+    assert rows.invalid_entries() == [(0, "555"), (2, "12")]
 
 
 # -- exclusions ------------------------------------------------------------------------------------
