@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from . import phones, rules
 from .context import Context
@@ -16,6 +16,7 @@ from .store import Delivery, InboundReply
 from .templates import Scope
 
 MAX_LIMIT = 100
+T = TypeVar("T")
 _HOUR = re.compile(r"[0-9]{10}")
 
 
@@ -95,22 +96,32 @@ def _receipt(ctx: Context, version: str, delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def pull_sms_send_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+def _pull_limit(ctx: Context, version: str, params: Params) -> int:
+    """The checked ``Limit`` of a queue read (receipts or replies)."""
     ctx.check_app(version, params.string("app_id"))
     limit = params.integer("limit")
     _check_limit(version, limit)
-    receipts = ctx.store.pull_receipts(limit)
+    return limit
+
+
+def _page_by_number(
+    ctx: Context, version: str, params: Params, history: Callable[[str, int, int | None], Iterable[T]]
+) -> Iterable[T]:
+    """The page ``Offset``/``Limit`` selects of one number's items between ``BeginTime`` and ``EndTime``."""
+    ctx.check_app(version, params.string("app_id"))
+    limit, offset = params.integer("limit"), params.integer("offset")
+    _check_limit(version, limit, offset)
+    found = history(params.string("number"), params.integer("begin"), params.optional_integer("end"))
+    return islice(found, offset, offset + limit)
+
+
+def pull_sms_send_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    receipts = ctx.store.pull_receipts(_pull_limit(ctx, version, params))
     return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in receipts]}
 
 
 def pull_sms_send_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    ctx.check_app(version, params.string("app_id"))
-    limit, offset = params.integer("limit"), params.integer("offset")
-    _check_limit(version, limit, offset)
-    history = ctx.store.history(
-        params.string("number"), params.integer("begin"), params.optional_integer("end")
-    )
-    page = islice(history, offset, offset + limit)
+    page = _page_by_number(ctx, version, params, ctx.store.history)
     return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in page]}
 
 
@@ -128,20 +139,13 @@ def _reply_item(reply: InboundReply) -> dict[str, Any]:
 
 
 def pull_sms_reply_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    ctx.check_app(version, params.string("app_id"))
-    limit = params.integer("limit")
-    _check_limit(version, limit)
-    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in ctx.store.pull_replies(limit)]}
+    replies = ctx.store.pull_replies(_pull_limit(ctx, version, params))
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in replies]}
 
 
 def pull_sms_reply_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    ctx.check_app(version, params.string("app_id"))
-    limit, offset = params.integer("limit"), params.integer("offset")
-    _check_limit(version, limit, offset)
-    history = ctx.store.reply_history(
-        params.string("number"), params.integer("begin"), params.optional_integer("end")
-    )
-    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in history[offset : offset + limit]]}
+    page = _page_by_number(ctx, version, params, ctx.store.reply_history)
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in page]}
 
 
 def send_status_statistics(ctx: Context, version: str, params: Params) -> dict[str, Any]:

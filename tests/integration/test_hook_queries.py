@@ -11,30 +11,14 @@ from airflow_provider_tencent_sms.exceptions import TencentSmsApiError
 from airflow_provider_tencent_sms.hooks.sms import TencentSmsHook
 from airflow_provider_tencent_sms.sandbox import Sandbox
 from airflow_provider_tencent_sms.templates import TemplateStatus
-from tests.helpers import use_connection
+from tests.helpers import REVIEW_STATES, use_connection
 
-TEMPLATES = {
-    "signatures": ["Airflow"],
-    "templates": {
-        "2001": {"type": "notification", "name": "Hello", "content": "Hello {1}, see you at {2}"},
-        "2002": {"type": "notification", "content": "Hi {1}", "status": "in_review"},
-        "2003": {
-            "type": "marketing",
-            "name": "Spring sale",
-            "content": "Sale {1}",
-            "status": "rejected",
-            "review_reply": "Add an unsubscribe instruction",
-        },
-        "2004": {"type": "notification", "content": "Soon", "status": "not_yet_active"},
-        "2005": {"type": "notification", "content": "Global {1}", "scope": "global"},
-    },
-}
 NUMBER = "+8613800138000"
 
 
 @pytest.fixture
 def sandbox(monkeypatch):
-    with Sandbox(templates=TEMPLATES) as sandbox:
+    with Sandbox(templates=REVIEW_STATES) as sandbox:
         use_connection(monkeypatch, sandbox)
         yield sandbox
 
@@ -44,7 +28,8 @@ def actions(sandbox: Sandbox, action: str) -> list[float]:
 
 
 def test_describe_templates_reports_status_review_reply_and_content(sandbox):
-    templates = {t.id: t for t in TencentSmsHook().describe_templates([2001, "2002", "2003", "2004", "9999"])}
+    found = TencentSmsHook().describe_templates([2001, "2002", "2003", "2004", "2005", "9999"])
+    templates = {t.id: t for t in found}
     assert sorted(templates) == ["2001", "2002", "2003", "2004"]  # unknown and global ones left out
     hello = templates["2001"]
     assert (hello.approved, hello.status, hello.name, hello.param_count) == (True, "approved", "Hello", 2)
@@ -55,7 +40,7 @@ def test_describe_templates_reports_status_review_reply_and_content(sandbox):
         "approved but not yet active",
     ]
     assert templates["2003"].status_code == TemplateStatus.REJECTED
-    assert templates["2003"].review_reply == "Add an unsubscribe instruction"
+    assert templates["2003"].review_reply == "Marketing templates must end with an unsubscribe instruction"
     (global_template,) = TencentSmsHook().describe_templates([2005], international=True)
     assert (global_template.id, global_template.international) == ("2005", 1)
 

@@ -14,30 +14,13 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.sandbox import Sandbox
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
-from tests.helpers import use_connection
+from tests.helpers import REVIEW_STATES, use_connection
 from tests.operator.test_marketing_window import numbers, once_each
-
-TEMPLATES = {
-    "signatures": ["Airflow"],
-    "templates": {
-        "1002": {"type": "notification", "name": "Notification", "content": "[{1}] {2}"},
-        "1003": {"type": "notification", "name": "Offer", "content": "{1} Reply TD to unsubscribe."},
-        "2001": {"type": "notification", "content": "Hi {1}", "status": "in_review"},
-        "2002": {
-            "type": "marketing",
-            "name": "Spring sale",
-            "content": "Sale {1}",
-            "status": "rejected",
-            "review_reply": "Marketing templates must end with an unsubscribe instruction",
-        },
-        "2003": {"type": "notification", "content": "Soon {1}", "status": "not_yet_active"},
-    },
-}
 
 
 @pytest.fixture
 def sandbox(monkeypatch):
-    with Sandbox(templates=TEMPLATES) as sandbox:
+    with Sandbox(templates=REVIEW_STATES) as sandbox:
         use_connection(monkeypatch, sandbox)
         yield sandbox
 
@@ -167,16 +150,16 @@ def test_a_template_with_2_placeholders_given_3_parameters_fails_before_any_send
 
 def test_a_rejected_template_fails_with_its_review_reply(sandbox):
     with pytest.raises(AirflowFailException) as raised:
-        send(template_id="2002", template_params=["x"], phone_numbers=numbers(3)).execute(
+        send(template_id="2003", template_params=["x"], phone_numbers=numbers(3)).execute(
             {"task_state_store": InMemoryTaskState()}
         )
-    assert "Template 2002 (Spring sale) is rejected; Tencent's review reply: " in str(raised.value)
+    assert "Template 2003 (Spring sale) is rejected; Tencent's review reply: " in str(raised.value)
     assert "'Marketing templates must end with an unsubscribe instruction'" in str(raised.value)
     assert sendsms_requests(sandbox) == 0
 
 
 @pytest.mark.parametrize(
-    ("template_id", "status"), [("2001", "in review"), ("2003", "approved but not yet active")]
+    ("template_id", "status"), [("2002", "in review"), ("2004", "approved but not yet active")]
 )
 def test_a_template_not_yet_usable_fails_naming_its_status(sandbox, template_id, status):
     with pytest.raises(AirflowFailException, match=f"is {status}\\. Only approved templates"):

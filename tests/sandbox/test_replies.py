@@ -9,6 +9,7 @@ import requests
 from tencentcloud.sms.v20210111 import models
 
 from airflow_provider_tencent_sms.sandbox import Registry, Sandbox
+from tests.helpers import REVIEW_STATES
 
 from .client import GLOBAL, MAINLAND, MAINLAND_2, call, common_client, sdk_2021, sdk_error, send_params
 
@@ -109,34 +110,17 @@ def test_bad_injected_replies_are_refused_saying_why(sandbox: Sandbox, body: obj
         sandbox.add_reply("not a number", "TD")
 
 
-STATUSES = {
-    "signatures": ["Airflow"],
-    "templates": {
-        "2001": {"type": "notification", "content": "Hello {1}"},
-        "2002": {"type": "notification", "content": "Hi {1}", "status": "in_review"},
-        "2003": {
-            "type": "marketing",
-            "name": "Spring sale",
-            "content": "Sale {1}",
-            "status": "rejected",
-            "review_reply": "Marketing templates must end with an unsubscribe instruction",
-        },
-        "2004": {"type": "notification", "content": "Soon {1}", "status": "not_yet_active"},
-    },
-}
-
-
 def test_templates_report_their_review_state_and_only_approved_ones_send(make_sandbox) -> None:
-    sandbox = make_sandbox(templates=STATUSES)
+    sandbox = make_sandbox(templates=REVIEW_STATES)
     request = models.DescribeSmsTemplateListRequest()
     request.International = 0
-    request.TemplateIdSet = [2001, 2002, 2003, 2004]
+    request.TemplateIdSet = [1003, 2002, 2003, 2004]
     found = sdk_2021(sandbox).DescribeSmsTemplateList(request).DescribeTemplateStatusSet
-    assert [(t.TemplateId, t.StatusCode) for t in found] == [(2001, 0), (2002, 1), (2003, -1), (2004, 2)]
+    assert [(t.TemplateId, t.StatusCode) for t in found] == [(1003, 0), (2002, 1), (2003, -1), (2004, 2)]
     assert found[2].ReviewReply == "Marketing templates must end with an unsubscribe instruction"
     assert found[0].ReviewReply == ""
     client = common_client(sandbox)
-    assert call(client, "SendSms", send_params(template_id="2001", params=["x"]))["SendStatusSet"]
+    assert call(client, "SendSms", send_params(template_id="1003", params=["x"]))["SendStatusSet"]
     for template_id in ("2002", "2003", "2004"):
         code = sdk_error(
             lambda t=template_id: client.call_json("SendSms", send_params(template_id=t, params=["x"]))
