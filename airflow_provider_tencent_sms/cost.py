@@ -9,7 +9,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .batching import Batch
-from .segments import message_text, render, segments
+from .segments import message_text, renderer, segments
 
 
 def message_fees(batches: Sequence[Batch], content: str, sign_name: str | None) -> list[int]:
@@ -20,12 +20,13 @@ def message_fees(batches: Sequence[Batch], content: str, sign_name: str | None) 
     :param sign_name: the signature sent with the messages (part of the billed text), if any.
     """
     fees: dict[tuple[tuple[str, ...], bool], int] = {}
+    render = renderer(content)
     result = []
     for batch in batches:
         key = (batch.template_params, batch.mainland_china)
         fee = fees.get(key)
         if fee is None:
-            text = message_text(sign_name, render(content, batch.template_params))
+            text = message_text(sign_name, render(batch.template_params))
             fee = fees[key] = segments(text, batch.mainland_china)
         result.append(fee)
     return result

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 MAINLAND_SINGLE = 70
 MAINLAND_PART = 67
@@ -59,20 +59,28 @@ def placeholder_count(content: str) -> int:
     return max((int(index) for index in _PLACEHOLDER.findall(content)), default=0)
 
 
-def render(content: str, params: Sequence[str]) -> str:
-    """The template's content with ``{1}``, ``{2}``, ... replaced by ``params[0]``, ``params[1]``, ...
+def renderer(content: str) -> Callable[[Sequence[str]], str]:
+    """A function putting parameters into ``content``, split at its placeholders once for many renders.
 
-    A placeholder without a parameter stays as it is (the preflight reports the mismatch).
-
-    :param content: the template's content.
-    :param params: the parameter values, in order.
+    ``{1}``, ``{2}``, ... become ``params[0]``, ``params[1]``, ...; a placeholder without a parameter
+    stays as it is (the preflight reports the mismatch), and a parameter is never rendered again.
     """
+    pieces = _PLACEHOLDER.split(content)
+    literals, indexes = pieces[0::2], [int(i) for i in pieces[1::2]]
 
-    def value(match: re.Match[str]) -> str:
-        index = int(match.group(1))
-        return params[index - 1] if 1 <= index <= len(params) else match.group(0)
+    def render(params: Sequence[str]) -> str:
+        out = [literals[0]]
+        for index, literal in zip(indexes, literals[1:], strict=True):
+            out.append(params[index - 1] if 1 <= index <= len(params) else f"{{{index}}}")
+            out.append(literal)
+        return "".join(out)
 
-    return _PLACEHOLDER.sub(value, content)
+    return render
+
+
+def render(content: str, params: Sequence[str]) -> str:
+    """``content`` with its placeholders replaced by ``params`` (see :func:`renderer`)."""
+    return renderer(content)(params)
 
 
 def message_text(sign_name: str | None, body: str) -> str:
@@ -97,20 +105,25 @@ def segments(text: str, mainland: bool) -> int:
     """
     kind = encoding(text, mainland)
     if kind is Encoding.MAINLAND:
-        return _pack((1 for _ in text), MAINLAND_SINGLE, MAINLAND_PART)
+        return _parts(text, (), MAINLAND_SINGLE, MAINLAND_PART)
     if kind is Encoding.GSM7:
-        return _pack((2 if c in GSM7_EXTENSION else 1 for c in text), GSM7_SINGLE, GSM7_PART)
-    return _pack((2 if ord(c) > 0xFFFF else 1 for c in text), UCS2_SINGLE, UCS2_PART)
+        return _parts(text, [c in GSM7_EXTENSION for c in text], GSM7_SINGLE, GSM7_PART)
+    return _parts(text, [ord(c) > 0xFFFF for c in text], UCS2_SINGLE, UCS2_PART)
 
 
-def _pack(widths: Iterable[int], single: int, part: int) -> int:
-    """The parts needed for characters of the given widths: one if they fit ``single``, else parts of
-    ``part`` units filled in order, a character that does not fit the rest of a part starting the next."""
-    widths = list(widths)
-    if sum(widths) <= single:
+def _parts(text: str, double: Sequence[bool], single: int, part: int) -> int:
+    """The parts needed for ``text`` whose characters flagged in ``double`` take two units: one if all
+    fit ``single``, else parts of ``part`` units filled in order, a two-unit character that does not fit
+    the rest of a part starting the next one."""
+    doubles = sum(double)
+    units = len(text) + doubles
+    if units <= single:
         return 1
+    if not doubles:
+        return -(-units // part)
     parts, used = 1, 0
-    for width in widths:
+    for wide in double:
+        width = 2 if wide else 1
         if used + width > part:
             parts += 1
             used = 0

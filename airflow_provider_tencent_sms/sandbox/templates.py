@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
+
+from ..segments import renderer
 
 _PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
 _TEMPLATE_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -52,25 +54,22 @@ class Template:
     status_code: int = 0
     #: Tencent's review comment (why a template was rejected).
     review_reply: str = ""
-    #: ``content`` split at its placeholders: literal, index, literal, index, ..., literal.
-    _parts: tuple[str | int, ...] = field(init=False, repr=False, compare=False)
+    _render: Callable[[Sequence[str]], str] = field(init=False, repr=False, compare=False)
     param_count: int = field(init=False)
 
     def __post_init__(self) -> None:
-        pieces = _PLACEHOLDER.split(self.content)
-        parts: list[str | int] = [int(p) if i % 2 else p for i, p in enumerate(pieces)]
-        indexes = {p for p in parts[1::2] if isinstance(p, int)}
+        indexes = {int(i) for i in _PLACEHOLDER.findall(self.content)}
         if indexes != set(range(1, len(indexes) + 1)):
             raise ValueError(
                 f"template {self.id}: placeholders must be numbered {{1}}, {{2}}, ... without gaps, "
                 f"found {sorted(indexes)}"
             )
-        object.__setattr__(self, "_parts", tuple(parts))
+        object.__setattr__(self, "_render", renderer(self.content))
         object.__setattr__(self, "param_count", len(indexes))
 
     def render(self, params: Sequence[str]) -> str:
         """The message body with ``params`` (exactly ``param_count`` of them) put in."""
-        return "".join(p if isinstance(p, str) else params[p - 1] for p in self._parts)
+        return self._render(params)
 
 
 @dataclass(frozen=True)
