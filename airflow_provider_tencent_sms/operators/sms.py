@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..connection import DEFAULT_CONN_ID
 from ..ledger import Ledger, LedgerMismatchError
+from ..next_step import Fail, Finish, Policy, Send, Wait, next_step
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..batching import Batch
-    from ..dispatch import DispatchResult, SendSettings
+    from ..dispatch import SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..recipients import Audience
 
@@ -41,25 +41,9 @@ MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
 #: How many invalid entries the result lists (masked, with their positions) when they are skipped.
 MAX_LISTED_INVALID = 100
+_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
 #: When the task fails, its result is still pushed to XCom under this key.
 SUMMARY_XCOM_KEY = "sms_summary"
-#: A refusal for being outside the window this soon after our clock says it opened is clock skew.
-_SKEW_GRACE = timedelta(minutes=10)
-_SKEW_RETRY = timedelta(seconds=60)
-_VERIFICATION_PARAM = re.compile(r"^\d{0,6}$")
-#: After this many deferrals in a row for Tencent's marketing-hours refusal, the refusals are not about the
-#: time of day (a few are expected: clock skew just after 08:00 retries every minute for up to 10 minutes).
-MAX_WINDOW_REFUSALS = 12
-_REFUSED_AS_OUTSIDE = "as outside its marketing hours"
-#: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
-TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
-
-
-@dataclass(frozen=True)
-class Deferral:
-    moment: datetime
-    window: SendWindow | None
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -219,7 +203,6 @@ class SendSmsOperator(BaseOperator):
         self.send_window_margin = send_window_margin
         # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
         self._check_settings()
-        self._probe: GapProbe | None = None
 
     def _check_settings(self) -> None:
         if self.sms_type not in SMS_TYPES:
@@ -242,16 +225,7 @@ class SendSmsOperator(BaseOperator):
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
 
-    # -- rendering: a parameter that rendered to None or an undefined value is refused in _run ----------
-
-    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
-        self._probe = GapProbe()
-        try:
-            super().render_template_fields(
-                context, self._probe.environment(jinja_env or self.get_template_env())
-            )
-        finally:
-            self._probe = None
+    # -- rendering: a field that rendered to None or an undefined value is refused in _run -------------
 
     def render_template(
         self,
@@ -260,11 +234,13 @@ class SendSmsOperator(BaseOperator):
         jinja_env: jinja2.Environment | None = None,
         seen_oids: set[int] | None = None,
     ) -> Any:
-        if self._probe is None or not isinstance(content, str):
+        # Overridden here rather than in render_template_fields: mapped tasks render through this method only.
+        if not isinstance(content, str) or not ("{{" in content or "{%" in content):
             return super().render_template(content, context, jinja_env, seen_oids)
-        return self._probe.render(
-            content,
-            lambda: super(SendSmsOperator, self).render_template(content, context, jinja_env, seen_oids),
+        probe = GapProbe()
+        env = probe.environment(jinja_env or self.get_template_env())
+        return probe.render(
+            content, lambda: super(SendSmsOperator, self).render_template(content, context, env, seen_oids)
         )
 
     @cached_property
@@ -326,49 +302,29 @@ class SendSmsOperator(BaseOperator):
             plural(before.handled, "recipient"),
         )
 
-        now = datetime.now(timezone.utc)
-        if window is not None and not window.is_open(now) and self._has_work(ledger, batches):
-            self._defer(
-                Deferral(window.next_opening(now), window, "the marketing window is closed"),
-                ledger,
-                checkpoint,
-            )
-        units = ledger.new_batches(len(batches)) + ledger.due_retries(time.time(), 200)
-        if window is None or window.is_open(now):
-            units += ledger.window_units()
-        deadline = None
-        if window is not None:
-            deadline = (window.closing(now) - self.send_window_margin).timestamp()
-        result = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline).run(units)
-        checkpoint()
+        total = sum(len(b.numbers) for b in batches)
+        policy = Policy(window, self.send_window_margin, self.retries or 0, self.allow_partial_failure)
+        step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
+        if isinstance(step, Send):
+            deadline = step.deadline.timestamp() if step.deadline is not None else None
+            dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+            result = dispatcher.run(step.units)
+            checkpoint()
+            step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), result)
+        if isinstance(step, Wait):
+            self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience)
-        deferral = self._next_wait(result, ledger, summary, window)
-        if deferral is not None:
-            self._defer(deferral, ledger, checkpoint)
-        self.log.info("Done. %s", _Progress.of(ledger).since(before))
-        if summary["pending"]:
-            # Every path above settles or defers all recipients; if one slipped through, say so and let
-            # Airflow retry rather than report success with people left out. The ledger prevents repeats.
-            raise AirflowException(
-                f"{plural(summary['pending'], 'recipient is', 'recipients are')} still unsent; "
-                f"{self._how_the_rest_is_sent()}"
-            )
+        self.log.info(
+            "%s. %s", "Done" if isinstance(step, Finish) else "Stopped", _Progress.of(ledger).since(before)
+        )
         if summary["failed"] + summary["unknown"]:
             self._log_failures(summary)
-            if not self.allow_partial_failure:
-                self._push_summary(context, summary)
-                raise AirflowFailException(self._failure_message(summary))
+        if isinstance(step, Fail):
+            # A failing task returns nothing: its result is pushed to XCom so that it can still be read.
+            self._push_summary(context, summary)
+            raise (AirflowException if step.retry else AirflowFailException)(step.message)
         store.finish()
         return summary
-
-    def _how_the_rest_is_sent(self) -> str:
-        """How the unsent recipients get their message; only promise a retry that Airflow will make."""
-        if self.retries:
-            return "Airflow retries this task and sends only them (recipients already sent to are skipped)."
-        return (
-            "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
-            "retries on the task."
-        )
 
     def _log_failures(self, summary: dict[str, Any]) -> None:
         """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
@@ -385,7 +341,6 @@ class SendSmsOperator(BaseOperator):
 
     @staticmethod
     def _push_summary(context: Context, summary: dict[str, Any]) -> None:
-        """A failing task returns nothing: its result is pushed to XCom so it can still be read."""
         ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key=SUMMARY_XCOM_KEY, value=summary)
@@ -404,66 +359,7 @@ class SendSmsOperator(BaseOperator):
                 f"{self.tencent_sms_conn_id!r} (SMS console > Applications)"
             )
 
-    def _has_work(self, ledger: Ledger, batches: list[Batch]) -> bool:
-        return bool(ledger.new_batches(len(batches))) or ledger.has_retries or ledger.has_window_waiters
-
-    def _next_wait(
-        self, result: DispatchResult, ledger: Ledger, summary: dict[str, Any], window: SendWindow | None
-    ) -> Deferral | None:
-        """After a round of sending: fail, wait (and for what), or ``None`` when all is settled."""
-        if result.terminal_error is not None:
-            raise AirflowFailException(
-                f"Tencent Cloud refused the request: {result.terminal_error}. "
-                f"{plural(summary['sent'], 'recipient')} had their message; the other {summary['pending']} "
-                "were not sent. No retry can fix this: correct the cause and clear the task (recipients "
-                "already sent to are skipped)."
-            )
-        now = datetime.now(timezone.utc)
-        if result.stopped_at_deadline and window is not None:
-            return Deferral(
-                window.next_opening(window.closing(now)), window, "the marketing window closes soon"
-            )
-        if ledger.has_window_waiters:
-            refusals = 0
-            for _, reason in reversed(ledger.deferrals):
-                if not reason.endswith(_REFUSED_AS_OUTSIDE):
-                    break
-                refusals += 1
-            if refusals >= MAX_WINDOW_REFUSALS:
-                raise AirflowFailException(
-                    f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours "
-                    f"{refusals + 1} times in a row, also inside 08:00-22:00 Beijing time: waiting longer will "
-                    "not help. Check the template's type and the account in the SMS console; "
-                    f"{summary['sent']} recipients already had their message and will not get another."
-                )
-            return Deferral(
-                self._tencent_resume_time(now),
-                TENCENT_WINDOW,
-                f"Tencent refused {ledger.waiting_count} recipients {_REFUSED_AS_OUTSIDE}",
-            )
-        if result.transient_error is not None:
-            raise AirflowException(
-                f"{plural(result.not_sent, 'recipient was', 'recipients were')} not sent because of a transient "
-                f"error ({result.transient_error}); {summary['sent']} already had their message and will not "
-                f"get another. {self._how_the_rest_is_sent()}"
-            )
-        if ledger.has_retries:
-            moment = datetime.fromtimestamp(ledger.next_retry_time() or time.time(), timezone.utc)
-            return Deferral(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
-        return None
-
-    @staticmethod
-    def _tencent_resume_time(now: datetime) -> datetime:
-        """When to try again after Tencent refused a send as outside its marketing hours."""
-        if not TENCENT_WINDOW.is_open(now):
-            return TENCENT_WINDOW.next_opening(now)
-        if now - TENCENT_WINDOW.opening(now) < _SKEW_GRACE:
-            # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
-            return now + _SKEW_RETRY
-        # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
-        return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
-
-    def _defer(self, deferral: Deferral, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
+    def _defer(self, deferral: Wait, ledger: Ledger, checkpoint: Callable[[], None]) -> NoReturn:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
         moment = deferral.moment.astimezone(timezone.utc)
@@ -622,18 +518,3 @@ class SendSmsOperator(BaseOperator):
             "failures_not_listed": len(failures) + len(unknown) - len(listed),
             "deferrals": [{"until": until, "reason": reason} for until, reason in ledger.deferrals],
         }
-
-    @staticmethod
-    def _failure_message(summary: dict[str, Any]) -> str:
-        by_code = ", ".join(f"{code}: {count}" for code, count in sorted(summary["failures_by_code"].items()))
-        unknown = ""
-        if summary["unknown"]:
-            unknown = (
-                f" For {summary['unknown']} recipients the outcome is unknown (sent, no answer): they may have been "
-                "delivered and are not re-sent; check delivery receipts (PullSmsSendStatusByPhoneNumber)."
-            )
-        return (
-            f"{summary['failed'] + summary['unknown']} of {summary['recipients']} recipients did not get the "
-            f"message ({by_code}); {summary['sent']} did.{unknown} Pass allow_partial_failure=True to accept "
-            "partial success."
-        )

@@ -169,3 +169,11 @@ for outcome, template_id in (("ok", "1002"), ("refused", "9999")):
         SendSmsOnOldAirflow(
             task_id="send", phone_numbers=numbers(2), template_id=template_id, template_params=["ETL", "done"]
         )
+
+with _register(DAG("sms_mapped_param_renders_none", schedule=None, start_date=START, catchup=False)):
+    # Mapped tasks render their fields through another path than plain ones.
+    SendSmsOperator.partial(
+        task_id="send",
+        template_id="1002",
+        template_params=["Report", "{{ ti.xcom_pull(task_ids='nowhere') }}"],
+    ).expand(phone_numbers=[numbers(1), numbers(1, start=5)])

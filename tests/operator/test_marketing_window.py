@@ -15,7 +15,8 @@ import pytest
 import time_machine
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from airflow_provider_tencent_sms.operators.sms import MAX_WINDOW_REFUSALS, SendSmsOperator
+from airflow_provider_tencent_sms.next_step import MAX_WINDOW_REFUSALS
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.clock import clock_at_task_start
 from tests.conftest import TEST_DAGS

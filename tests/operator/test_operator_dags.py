@@ -181,3 +181,9 @@ def test_without_a_task_state_store_the_variable_ledger_is_deleted_on_success_on
     # A failed task keeps its ledger: a clear or retry must know what was already sent.
     assert run_dag(SCENARIOS, "sms_variable_ledger_refused")["send"].state == "failed"
     assert len(_ledger_variables("sms_variable_ledger_refused")) == 1
+
+
+def test_a_mapped_task_refuses_a_parameter_that_rendered_none_too(sandbox):
+    outcome = run_dag(SCENARIOS, "sms_mapped_param_renders_none")
+    assert outcome["send"].state == "failed"
+    assert [r for r in sandbox.requests if r.action == "SendSms"] == []

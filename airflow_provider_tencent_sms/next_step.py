@@ -1,0 +1,214 @@
+"""What a send task does next, decided from its ledger alone: send, wait, finish or fail.
+
+Every way a send can go on (the marketing window, Tencent's own marketing-hours refusals, briefly
+rate-limited recipients, transient and terminal errors, partial failure) is decided here, in one pure
+function over plain data that is tested without Airflow or HTTP. The operator only carries the answer out:
+it sends, defers, returns or raises.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from .ledger import Ledger, SendUnit
+from .send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
+from .wording import plural
+
+if TYPE_CHECKING:
+    from .dispatch import DispatchResult
+
+#: A refusal for being outside the window this soon after our clock says it opened is clock skew.
+SKEW_GRACE = timedelta(minutes=10)
+SKEW_RETRY = timedelta(seconds=60)
+#: After this many deferrals in a row for Tencent's marketing-hours refusal, the refusals are not about the
+#: time of day (a few are expected: clock skew just after 08:00 retries every minute for up to 10 minutes).
+MAX_WINDOW_REFUSALS = 12
+REFUSED_AS_OUTSIDE = "as outside its marketing hours"
+#: Tencent's own marketing hours, which its refusals refer to whatever window the task is configured with.
+TENCENT_WINDOW = SendWindow.parse(DEFAULT_WINDOW, DEFAULT_TIMEZONE)
+#: Recipients retried together after a short rate limit go out at most this many to a request.
+RETRY_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send these units now; start none after ``deadline`` (the marketing window's end)."""
+
+    units: list[SendUnit]
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Defer until ``moment``; ``window`` (when set) is the one to describe the moment in."""
+
+    moment: datetime
+    window: SendWindow | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    """End the try as failed; ``retry`` when an Airflow retry can help (otherwise it fails for good)."""
+
+    message: str
+    retry: bool
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Everyone is settled; ``partial`` when some did not get the message and that is accepted."""
+
+    partial: bool = False
+
+
+Step = Send | Wait | Fail | Finish
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The task's settings that the decision depends on."""
+
+    window: SendWindow | None = None
+    window_margin: timedelta = timedelta(seconds=30)
+    retries: int = 0
+    allow_partial_failure: bool = False
+
+
+def next_step(
+    ledger: Ledger,
+    batch_count: int,
+    recipients: int,
+    policy: Policy,
+    now: datetime,
+    round_result: DispatchResult | None = None,
+) -> Step:
+    """Decide what the task does next.
+
+    :param ledger: what was sent, failed, is unknown or waits, across all tries.
+    :param batch_count: how many batches the plan has.
+    :param recipients: how many recipients the plan has.
+    :param policy: the task's settings.
+    :param now: the current time (aware).
+    :param round_result: what the round of sending that just ran reported beyond the ledger; ``None``
+        before this try has sent anything.
+    """
+    window = policy.window
+    if round_result is None:
+        return _before_sending(ledger, batch_count, window, policy.window_margin, now)
+    sent = ledger.sent
+    pending = recipients - sent - ledger.failed_count - ledger.unknown_count
+    if round_result.terminal_error is not None:
+        return Fail(
+            f"Tencent Cloud refused the request: {round_result.terminal_error}. {plural(sent, 'recipient')} "
+            f"had their message; the other {pending} were not sent. No retry can fix this: correct the cause "
+            "and clear the task (recipients already sent to are skipped).",
+            retry=False,
+        )
+    if round_result.stopped_at_deadline and window is not None:
+        return Wait(window.next_opening(window.closing(now)), window, "the marketing window closes soon")
+    if ledger.has_window_waiters:
+        return _after_tencent_refused_the_hour(ledger, now)
+    if round_result.transient_error is not None:
+        return Fail(
+            f"{plural(round_result.not_sent, 'recipient was', 'recipients were')} not sent because of a "
+            f"transient error ({round_result.transient_error}); {sent} already had their message and will not "
+            f"get another. {how_the_rest_is_sent(policy.retries)}",
+            retry=True,
+        )
+    if ledger.has_retries:
+        moment = datetime.fromtimestamp(ledger.next_retry_time() or now.timestamp(), timezone.utc)
+        return Wait(moment, window, f"{ledger.waiting_count} recipients are briefly rate-limited")
+    if pending:
+        # Every path above settles or defers all recipients; if one slipped through, say so and let
+        # Airflow retry rather than report success with people left out. The ledger prevents repeats.
+        return Fail(
+            f"{plural(pending, 'recipient is', 'recipients are')} still unsent; "
+            f"{how_the_rest_is_sent(policy.retries)}",
+            retry=True,
+        )
+    if ledger.failed_count + ledger.unknown_count:
+        if policy.allow_partial_failure:
+            return Finish(partial=True)
+        return Fail(failure_message(ledger, recipients), retry=False)
+    return Finish()
+
+
+def _before_sending(
+    ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
+) -> Send | Wait:
+    new = ledger.new_batches(batch_count)
+    if window is None:
+        # Recipients Tencent refused as outside its marketing hours are due again once this runs: the
+        # deferral that brought the task back waited for Tencent's opening.
+        return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units())
+    if not window.is_open(now):
+        if new or ledger.has_retries or ledger.has_window_waiters:
+            return Wait(window.next_opening(now), window, "the marketing window is closed")
+        return Send([])
+    units = new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units()
+    return Send(units, window.closing(now) - margin)
+
+
+def _after_tencent_refused_the_hour(ledger: Ledger, now: datetime) -> Wait | Fail:
+    refusals = 0
+    for _, reason in reversed(ledger.deferrals):
+        if not reason.endswith(REFUSED_AS_OUTSIDE):
+            break
+        refusals += 1
+    if refusals >= MAX_WINDOW_REFUSALS:
+        return Fail(
+            f"Tencent refused {ledger.waiting_count} recipients as outside its marketing hours "
+            f"{refusals + 1} times in a row, also inside 08:00-22:00 Beijing time: waiting longer will not "
+            "help. Check the template's type and the account in the SMS console; "
+            f"{ledger.sent} recipients already had their message and will not get another.",
+            retry=False,
+        )
+    return Wait(
+        tencent_resume_time(now),
+        TENCENT_WINDOW,
+        f"Tencent refused {ledger.waiting_count} recipients {REFUSED_AS_OUTSIDE}",
+    )
+
+
+def tencent_resume_time(now: datetime) -> datetime:
+    """When to try again after Tencent refused a send as outside its marketing hours."""
+    if not TENCENT_WINDOW.is_open(now):
+        return TENCENT_WINDOW.next_opening(now)
+    if now - TENCENT_WINDOW.opening(now) < SKEW_GRACE:
+        # Our clock says open but Tencent's does not yet: try again shortly rather than tomorrow.
+        return now + SKEW_RETRY
+    # Refused near the end of the day (or for good reason): tomorrow, not in a tight loop.
+    return TENCENT_WINDOW.next_opening(TENCENT_WINDOW.closing(now))
+
+
+def how_the_rest_is_sent(retries: int) -> str:
+    """How unsent recipients get their message; only promise a retry that Airflow will make."""
+    if retries:
+        return "Airflow retries this task and sends only them (recipients already sent to are skipped)."
+    return (
+        "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
+        "retries on the task."
+    )
+
+
+def failure_message(ledger: Ledger, recipients: int) -> str:
+    """Why a send that reached everyone it could still fails: who did not get the message, by code."""
+    by_code = Counter(failure.code for _, _, failure in ledger.failures())
+    if ledger.unknown_count:
+        by_code["OutcomeUnknown"] = ledger.unknown_count
+    counts = ", ".join(f"{code}: {count}" for code, count in sorted(by_code.items()))
+    unknown = ""
+    if ledger.unknown_count:
+        unknown = (
+            f" For {plural(ledger.unknown_count, 'recipient')} the outcome is unknown (sent, no answer): they "
+            "may have been delivered and are not re-sent; check delivery receipts "
+            "(PullSmsSendStatusByPhoneNumber)."
+        )
+    return (
+        f"{ledger.failed_count + ledger.unknown_count} of {recipients} recipients did not get the message "
+        f"({counts}); {ledger.sent} did.{unknown} Pass allow_partial_failure=True to accept partial success."
+    )
