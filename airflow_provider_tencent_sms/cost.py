@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .batching import Batch
+from .ledger import SendUnit
 from .segments import message_text, renderer, segments
 
 
@@ -50,6 +51,15 @@ def estimate(batches: Sequence[Batch], fees: Sequence[int]) -> Estimate:
     return Estimate(
         billed_sms=sum(fee * count for fee, count in by_segments.items()),
         recipients_by_segments=dict(sorted(by_segments.items())),
+    )
+
+
+def units_fee(units: Iterable[SendUnit], batches: Sequence[Batch], fees: Sequence[int]) -> int:
+    """The estimated fee of sending these units (whole batches or some of their positions)."""
+    return sum(
+        fees[unit.batch]
+        * (len(batches[unit.batch].numbers) if unit.positions is None else len(unit.positions))
+        for unit in units
     )
 
 

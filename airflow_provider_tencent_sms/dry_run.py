@@ -89,4 +89,10 @@ def describe(report: Mapping[str, Any]) -> str:
         if cost["max_fee"] is not None:
             cap = f"; max_fee {cost['max_fee']}: {'within' if cost['within_max_fee'] else 'EXCEEDED'}"
         lines.append(f"  Estimated fee: {cost['billed_sms']} billed SMS ({parts or 'none'}){cap}")
+    problems = report["problems"]
+    if problems:
+        lines.append(f"  The send would fail: {len(problems)} problem{'s' if len(problems) > 1 else ''}:")
+        lines.extend(f"  - {problem}" for problem in problems)
+    else:
+        lines.append("  The send would go ahead.")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """The template preflight of a send: ask Tencent about the template before the first SendSms.
 
-Not approved, or a parameter count that differs from its placeholders: the send fails before anything is
-sent. An account that may not ask (individual accounts), or an answer that says nothing about the
+Not approved, or a parameter count that differs from its placeholders: a problem, on which the send fails
+before anything is sent (a dry run reports it). An account that may not ask (individual accounts), or an answer that says nothing about the
 template: a notice, and the send goes on (SendSms itself refuses a template it cannot send).
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from airflow.sdk.exceptions import AirflowFailException
 
 from ..exceptions import TencentSmsApiError, TencentSmsError
 from ..templates import Template, preflight_problem
@@ -26,13 +24,16 @@ class Preflight:
     """What the preflight found: the template (as Tencent reported it), or why it was not checked."""
 
     template: Template | None
+    #: Why the template was not checked, when it was not.
     notice: str | None = None
+    #: Why a send with it would fail, when it would.
+    problem: str | None = None
 
     def to_json(self) -> dict[str, object]:
         if self.template is None:
             return {"checked": False, "notice": self.notice}
         t = self.template
-        return {
+        report: dict[str, object] = {
             "checked": True,
             "id": t.id,
             "name": t.name,
@@ -40,6 +41,9 @@ class Preflight:
             "content": t.content,
             "placeholders": t.param_count,
         }
+        if self.problem is not None:
+            report["problem"] = self.problem
+        return report
 
 
 def _not_checked(template_id: str, why: str) -> Preflight:
@@ -52,8 +56,8 @@ def _not_checked(template_id: str, why: str) -> Preflight:
 def preflight(hook: TencentSmsHook, template_id: str, batches: Sequence[Batch]) -> Preflight:
     """Check the template for every kind of number the plan sends to (Mainland China, global).
 
-    :raises AirflowFailException: the template is not approved, or takes a different number of
-        parameters than some batch has; nothing was sent.
+    A template that is not approved, or takes a different number of parameters than some batch has, is
+    reported as the ``problem``.
     """
     found: Template | None = None
     param_counts = {len(batch.template_params) for batch in batches}
@@ -72,6 +76,6 @@ def preflight(hook: TencentSmsHook, template_id: str, batches: Sequence[Batch]) 
             return _not_checked(template_id, f"it is not among the account's {kind} templates")
         problem = preflight_problem(template, param_counts)
         if problem is not None:
-            raise AirflowFailException(f"{problem} Nothing was sent.")
+            return Preflight(template, problem=problem)
         found = found or template
     return Preflight(found)

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_tencent_sms.batching import plan_batches
-from airflow_provider_tencent_sms.cost import FeeBudget, estimate, message_fees
+from airflow_provider_tencent_sms.cost import FeeBudget, estimate, message_fees, units_fee
+from airflow_provider_tencent_sms.ledger import SendUnit
 
 
 def test_message_fees_per_batch_follow_each_batchs_text_and_class() -> None:
@@ -39,6 +40,14 @@ def test_estimate_sums_segments_over_recipients() -> None:
     assert result.recipients_by_segments == {1: 900, 2: 100}
     assert result.billed_sms == 1100
     assert estimate([], []).billed_sms == 0
+
+
+def test_units_fee_counts_whole_batches_and_positions() -> None:
+    batches = plan_batches({("a",): tuple(f"+86138{i:08d}" for i in range(250))})
+    fees = [2, 3]  # 200 numbers at 2 SMS, then 50 at 3
+    assert units_fee([SendUnit(0), SendUnit(1)], batches, fees) == 400 + 150
+    assert units_fee([SendUnit(1, (0, 4, 9))], batches, fees) == 9
+    assert units_fee([], batches, fees) == 0
 
 
 def test_budget_reserves_until_the_cap_and_settles_with_the_reported_fee() -> None:

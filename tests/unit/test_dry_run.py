@@ -35,6 +35,7 @@ def report() -> dict:
             "placeholders": 1,
         },
         "estimate": estimate_report(estimate(batches, fees), 500, None),
+        "problems": [],
     }
 
 
@@ -73,11 +74,18 @@ def test_describe_reads_as_a_summary() -> None:
         "  Requests: 4 (3 Mainland China, 1 global) for 3 parameter sets",
         "  Template 1003 (Marketing): approved, 1 placeholders: '{1} Reply TD to unsubscribe.'",
         "  Estimated fee: 450 billed SMS (450 recipients x 1 SMS); max_fee 500: within",
+        "  The send would go ahead.",
     ]
     unknown = {**report(), "template": {"checked": False, "notice": "not checked"}}
     unknown["estimate"] = estimate_report(None, None, "no template content")
     assert "Estimated fee: unknown (no template content)" in describe(unknown)
     assert "  Template: not checked" in describe(unknown)
+    failing = {**report(), "problems": ["1 invalid phone number", "the estimate is over max_fee"]}
+    assert describe(failing).splitlines()[-3:] == [
+        "  The send would fail: 2 problems:",
+        "  - 1 invalid phone number",
+        "  - the estimate is over max_fee",
+    ]
 
 
 def test_window_report_says_when_a_closed_window_opens() -> None:
