@@ -15,17 +15,16 @@ from typing import Any
 class Fault:
     """What to do to matching requests, and which requests match.
 
-        Effects: ``code`` answers the whole request with that error; ``recipient_code`` gives that code to the
-        numbers in ``phone_numbers`` (all numbers if empty) inside SendSms's ``SendStatusSet`` while the others are
-        sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
-        request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
-        and closes the connection without answering; ``fee`` bills each message SendSms sends this many SMS
+    Effects: ``code`` answers the whole request with that error; ``recipient_code`` gives that code to the
+    numbers in ``phone_numbers`` (all numbers if empty) inside SendSms's ``SendStatusSet`` while the others are
+    sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
+    request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
+    and closes the connection without answering; ``fee`` bills each message SendSms sends this many SMS
     instead of what its text costs (as if Tencent counted differently from the provider's estimate). At most
-    one of ``code``, ``http_status`` and
-        ``drop_connection`` may be set.
+    one of ``code``, ``http_status`` and ``drop_connection`` may be set.
 
-        Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
-        first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
+    Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
+    first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
     """
 
     code: str | None = None
