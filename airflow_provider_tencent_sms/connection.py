@@ -120,6 +120,23 @@ def _optional_str(extra: Mapping[str, Any], key: str) -> str | None:
     return str(value).strip()
 
 
+def missing_connection_error(conn_id: str) -> InvalidConnectionError:
+    """The error for a connection id that is not defined: what to create and how, without real secrets."""
+    example = json.dumps(
+        {
+            "conn_type": "tencent_sms",
+            "login": "<SecretId>",
+            "password": "<SecretKey>",
+            "extra": {"sms_sdk_app_id": "<SdkAppId>", "sign_name": "<signature>", "region": DEFAULT_REGION},
+        }
+    )
+    return InvalidConnectionError(
+        f"Connection {conn_id!r} is not defined. Create a connection of type 'tencent_sms' with this id "
+        "(Admin > Connections, or `airflow connections add`), or set the environment variable "
+        f"AIRFLOW_CONN_{conn_id.upper()}='{example}'."
+    )
+
+
 def parse_connection(
     *,
     conn_id: str,

@@ -50,6 +50,18 @@ _CHECK_PARAMS = "check the request parameters"
 _CHECK_ACCOUNT = "check the Tencent Cloud account (SMS console)"
 _ASK_SUPPORT = "contact Tencent Cloud SMS support"
 _DAILY = "a daily sending limit is reached; it resets tomorrow or can be raised in the SMS console"
+_NOT_TENCENT = "a gateway or proxy answered instead of Tencent Cloud"
+_OUTCOME_UNKNOWN = (
+    "the request may or may not have reached Tencent (outcome unknown), so it is not re-sent and its "
+    "recipients are reported as outcome unknown"
+)
+
+#: The hook's codes for answers that are not Tencent Cloud API JSON: ``HttpError.<status>`` for a non-200
+#: status (classified by its first digit), ``InvalidResponse`` for a 200 or an answer missing its fields.
+HTTP_ERROR_PREFIX = "HttpError."
+HTTP_4XX = "HttpError.4xx"
+HTTP_5XX = "HttpError.5xx"
+INVALID_RESPONSE = "InvalidResponse"
 
 ERROR_CODES: dict[str, ErrorClass] = {
     # Common API 3.0 errors.
@@ -92,6 +104,17 @@ ERROR_CODES: dict[str, ErrorClass] = {
     "UnauthorizedOperation": ErrorClass(_T, "the credentials are not allowed to do this"),
     "UnsupportedOperation": ErrorClass(_T, "the operation is not supported"),
     "UnsupportedRegion": ErrorClass(_T, "check the connection's region"),
+    # Not Tencent's codes: the hook's, for answers that did not come from Tencent Cloud API (see classify).
+    HTTP_5XX: ErrorClass(_T, f"{_NOT_TENCENT}: {_OUTCOME_UNKNOWN}"),
+    HTTP_4XX: ErrorClass(
+        _T,
+        f"{_NOT_TENCENT} and refused the request (a 4xx is not acted on): check the proxy "
+        "(HTTPS_PROXY, NO_PROXY) and the connection's host; it is not re-sent",
+    ),
+    INVALID_RESPONSE: ErrorClass(
+        _T,
+        f"the answer is not Tencent Cloud API JSON (a proxy or a captive portal answered?): {_OUTCOME_UNKNOWN}",
+    ),
     # SMS: sending.
     "FailedOperation.ContainSensitiveWord": ErrorClass(_T, "the message contains words Tencent refuses"),
     "FailedOperation.FailResolvePacket": ErrorClass(_T, "Tencent could not parse the request"),
@@ -239,6 +262,9 @@ ERROR_CODES: dict[str, ErrorClass] = {
     ),
 }
 
+#: Codes that say the application id (SdkAppId) is wrong, unknown or disabled.
+WRONG_APP_ID_CODES = frozenset(code for code, cls in ERROR_CODES.items() if cls.hint == _CHECK_APP)
+
 #: For codes not in the table: the disposition of their family (the part before the first dot).
 #: Anything else is terminal: retrying what we do not understand could cost money or annoy people.
 PREFIX_DEFAULTS: dict[str, ErrorClass] = {
@@ -255,4 +281,9 @@ def classify(code: str) -> ErrorClass:
     found = ERROR_CODES.get(code)
     if found is not None:
         return found
+    if code.startswith(HTTP_ERROR_PREFIX):
+        # HttpError.502 -> HttpError.5xx
+        found = ERROR_CODES.get(code[: len(HTTP_ERROR_PREFIX) + 1] + "xx")
+        if found is not None:
+            return found
     return PREFIX_DEFAULTS.get(code.split(".", 1)[0], UNKNOWN_CODE)

@@ -96,3 +96,14 @@ class OutcomeUnknownError(TencentSmsNetworkError):
     """
 
     outcome_unknown = True
+
+
+def is_transient_not_sent(exc: TencentSmsError) -> bool:
+    """Whether ``exc`` says the request was certainly not processed and the same request may succeed later.
+
+    True for a request that never reached the server and for Tencent's transient whole-request codes
+    (throttling, Tencent-side errors); never for an outcome-unknown error, which re-sending could duplicate.
+    """
+    if isinstance(exc, TencentSmsApiError):
+        return exc.retryable and exc.disposition is Disposition.TRANSIENT
+    return isinstance(exc, RequestNotSentError)

@@ -103,7 +103,7 @@ def next_step(
     pending = recipients - sent - ledger.failed_count - ledger.unknown_count
     if round_result.terminal_error is not None:
         return Fail(
-            f"Tencent Cloud refused the request: {round_result.terminal_error}. {plural(sent, 'recipient')} "
+            f"The request was refused: {round_result.terminal_error}. {plural(sent, 'recipient')} "
             f"had their message; the other {pending} were not sent. No retry can fix this: correct the cause "
             "and clear the task (recipients already sent to are skipped).",
             retry=False,

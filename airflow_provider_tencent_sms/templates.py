@@ -11,7 +11,7 @@ from .segments import placeholder_count
 
 
 class TemplateStatus(int, enum.Enum):
-    """``StatusCode`` of a template."""
+    """``StatusCode`` of a template (signatures are reviewed with the same codes)."""
 
     APPROVED = 0
     IN_REVIEW = 1
@@ -29,6 +29,14 @@ _MEANINGS = {
     TemplateStatus.APPROVED_NOT_YET_ACTIVE: "approved but not yet active",
     TemplateStatus.REJECTED: "rejected",
 }
+
+
+def review_status(status_code: int) -> str:
+    """A template's or signature's ``StatusCode`` in words: ``approved``, ``in review``, ``rejected``..."""
+    try:
+        return TemplateStatus(status_code).meaning
+    except ValueError:
+        return f"not approved (StatusCode {status_code})"
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,7 @@ class Template:
     @property
     def status(self) -> str:
         """The status in words: ``approved``, ``in review``, ``rejected``..."""
-        try:
-            return TemplateStatus(self.status_code).meaning
-        except ValueError:
-            return f"unknown status {self.status_code}"
+        return review_status(self.status_code)
 
     @property
     def param_count(self) -> int | None:

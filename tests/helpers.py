@@ -36,7 +36,7 @@ REVIEW_STATES = {
         "1002": {"type": "notification", "name": "Notification", "content": "[{1}] {2}"},
         "1003": {"type": "notification", "name": "Offer", "content": "{1} Reply TD to unsubscribe."},
         "2001": {"type": "notification", "name": "Hello", "content": "Hello {1}, see you at {2}"},
-        "2002": {"type": "notification", "content": "Hi {1}", "status": "in_review"},
+        "2002": {"type": "notification", "content": "Hi {1}", "status": "in-review"},
         "2003": {
             "type": "marketing",
             "name": "Spring sale",
@@ -44,7 +44,7 @@ REVIEW_STATES = {
             "status": "rejected",
             "review_reply": "Marketing templates must end with an unsubscribe instruction",
         },
-        "2004": {"type": "notification", "content": "Soon {1}", "status": "not_yet_active"},
+        "2004": {"type": "notification", "content": "Soon {1}", "status": "not-yet-active"},
         "2005": {"type": "notification", "content": "Global {1}", "scope": "global"},
     },
 }

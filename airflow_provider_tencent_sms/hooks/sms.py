@@ -5,18 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, NamedTuple
 
 import requests
 from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, SSLError
 
 from .. import __version__
-from ..connection import CONNECT_TIMEOUT, DEFAULT_CONN_ID, ConnectionConfig, parse_connection
+from ..connection import (
+    CONNECT_TIMEOUT,
+    DEFAULT_CONN_ID,
+    ConnectionConfig,
+    missing_connection_error,
+    parse_connection,
+)
+from ..error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE, WRONG_APP_ID_CODES
 from ..exceptions import (
     InvalidConnectionError,
     OutcomeUnknownError,
@@ -29,7 +37,7 @@ from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
 from ..rate_limit import ActionLimiters
 from ..replies import REPLY_HISTORY_DAYS, Reply
 from ..signing import JSON_CONTENT_TYPE, Credentials, Tc3Auth
-from ..templates import Template
+from ..templates import Template, review_status
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +45,14 @@ MAX_NUMBERS_PER_REQUEST = 200
 #: A number that is well-formed but is never sent to: test_connection only asks about it.
 _PROBE_NUMBER = "+8613800000000"
 _EXCERPT_CHARS = 200
+#: test_connection's read-only calls exist in this API version only.
+_QUERY_VERSION = "2021-01-11"
+#: SendStatusStatistics takes Beijing-time hours (UTC+8, no daylight saving time).
+_BEIJING = timezone(timedelta(hours=8))
 #: The most items Tencent's list and pull actions take or give per call.
 _PAGE_SIZE = 100
+#: At most this many pages of signatures per region are read (a large account has a few hundred).
+_MAX_SIGN_PAGES = 20
 
 #: Wire names of SendSms parameters that differ between the two API versions.
 _SEND_SMS_NAMES = {
@@ -48,6 +62,45 @@ _SEND_SMS_NAMES = {
 
 
 _new_tuple = tuple.__new__
+
+
+def _all_of_types(items: list[Any], allowed: tuple[type, ...]) -> bool:
+    """A fast first check, run once per request: both ways run in C."""
+    if allowed == (str,):
+        # Joining raises TypeError at the first item that is not a str: 200 numbers in about 2 µs.
+        try:
+            "".join(items)
+        except TypeError:
+            return False
+        return True
+    return set(map(type, items)) <= set(allowed)
+
+
+def _list_argument(
+    value: object, name: str, allowed: tuple[type, ...], accepted: str, example: str
+) -> list[Any]:
+    """``value`` as a list, refusing a bare string and items whose type is not in ``allowed`` (nor bool).
+
+    A string is iterable, so without this check ``"+8613900139000"`` would go out as 14 one-character
+    numbers and ``"abc"`` as three parameters; ``None`` or a dict would go out as its text.
+    """
+    if isinstance(value, str | bytes):
+        shown = value if isinstance(value, str) else value.decode(errors="replace")
+        if name == "phone_numbers":
+            shown = mask(shown)
+        raise TypeError(
+            f"{name} must be a list of {accepted}, not one {type(value).__name__} ({shown!r}), which would "
+            f"be sent one character per item: pass e.g. {example}"
+        )
+    items: list[Any] = list(value)  # type: ignore[call-overload]
+    if not _all_of_types(items, allowed):
+        for position, item in enumerate(items):
+            if not isinstance(item, allowed) or isinstance(item, bool):
+                kind = "None (NoneType)" if item is None else f"of type {type(item).__name__}"
+                raise TypeError(
+                    f"{name}[{position}] is {kind}; each item must be a {accepted}: pass e.g. {example}"
+                )
+    return items
 
 
 class SendStatus(NamedTuple):
@@ -157,13 +210,24 @@ class TencentSmsHook(BaseHook):
 
     @cached_property
     def config(self) -> ConnectionConfig:
-        """The connection, read and checked on first use."""
-        return self._read_config(self.get_connection(self.tencent_sms_conn_id))
+        """The connection, read and checked on first use.
+
+        :raises InvalidConnectionError: the connection is not defined or a field is wrong; the message
+            says what to fix (no retry can fix it).
+        """
+        try:
+            conn = self.get_connection(self.tencent_sms_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection_error(self.tencent_sms_conn_id) from None
+        return self._read_config(conn)
 
     async def aconfig(self) -> ConnectionConfig:
         """Read the connection without blocking an event loop (for the triggerer); cached like ``config``."""
         if "config" not in self.__dict__:
-            conn = await self.aget_connection(self.tencent_sms_conn_id)
+            try:
+                conn = await self.aget_connection(self.tencent_sms_conn_id)
+            except AirflowNotFoundException:
+                raise missing_connection_error(self.tencent_sms_conn_id) from None
             self.__dict__["config"] = self._read_config(conn)
         return self.config
 
@@ -260,13 +324,14 @@ class TencentSmsHook(BaseHook):
             if not isinstance(answer, dict):
                 raise TypeError("Response is not an object")
         except (ValueError, KeyError, TypeError):
+            # Not Tencent's answer: a proxy or gateway's page. Its hint (error_codes) says what that implies.
             excerpt = " ".join(response.text[:_EXCERPT_CHARS].split())
-            code = "InvalidResponse" if status == 200 else f"HttpError.{status}"
+            code = INVALID_RESPONSE if status == 200 else f"{HTTP_ERROR_PREFIX}{status}"
             raise TencentSmsApiError(
                 code,
                 f"HTTP {status} with a body that is not Tencent Cloud API JSON: {excerpt!r}",
                 http_status=status,
-                # A 5xx from a proxy may come after Tencent processed the request.
+                # A 5xx from a proxy may come after Tencent processed the request; a 4xx was refused.
                 outcome_unknown=status >= 500 or status == 200,
             ) from None
         error = answer.get("Error")
@@ -279,11 +344,11 @@ class TencentSmsHook(BaseHook):
             )
         if status != 200:
             raise TencentSmsApiError(
-                f"HttpError.{status}",
+                INVALID_RESPONSE,
                 f"HTTP {status} without an error in the body",
                 answer.get("RequestId"),
                 http_status=status,
-                outcome_unknown=status >= 500,
+                outcome_unknown=True,
             )
         return answer
 
@@ -302,16 +367,28 @@ class TencentSmsHook(BaseHook):
         """
         Send one SendSms request and return one status per number.
 
-        :param phone_numbers: 1 to 200 numbers in E.164, all Mainland China or all global.
+        :param phone_numbers: a list of 1 to 200 numbers (strings) in E.164, all Mainland China or all
+            global; a bare string is refused, not split into characters.
         :param template_id: an approved template's id.
-        :param template_params: the template's positional parameters; non-strings become strings.
+        :param template_params: a list of the template's positional parameters, each a str, int or
+            float (numbers become text); a bare string, ``None``, a bool or any other type is refused.
+        :raises TypeError: ``phone_numbers`` or ``template_params`` is not a list of the accepted types.
         :param sign_name: the approved signature's content; the connection's ``sign_name`` by default.
         :param sms_sdk_app_id: the SMS application id; the connection's ``sms_sdk_app_id`` by default.
         :param session_context: echoed back by Tencent (under 512 bytes).
         :param extend_code: the extension code, if enabled for the account.
         :param sender_id: the sender id for global SMS, if enabled.
         """
-        numbers = list(phone_numbers)
+        numbers = _list_argument(
+            phone_numbers, "phone_numbers", (str,), "str in E.164 form", "['+8613800138000']"
+        )
+        template_params = _list_argument(
+            template_params,
+            "template_params",
+            (str, int, float),
+            "str, int or float",
+            "['order 42', 3] (convert anything else to the text the SMS should show)",
+        )
         if not numbers:
             raise ValueError("send_sms needs at least one phone number")
         if len(numbers) > MAX_NUMBERS_PER_REQUEST:
@@ -346,7 +423,7 @@ class TencentSmsHook(BaseHook):
         statuses = answer.get("SendStatusSet")
         if not isinstance(statuses, list):
             raise TencentSmsApiError(
-                "InvalidResponse",
+                INVALID_RESPONSE,
                 "SendSms answer has no SendStatusSet list",
                 answer.get("RequestId"),
                 outcome_unknown=True,
@@ -354,18 +431,87 @@ class TencentSmsHook(BaseHook):
         return [SendStatus.from_api(item) for item in statuses]
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the credentials with one signed, read-only call (DescribePhoneNumberInfo); sends nothing."""
+        """Check the connection with read-only calls; sends nothing.
+
+        - the credentials: ``DescribePhoneNumberInfo`` (needs no application id);
+        - the ``sms_sdk_app_id``, when set: ``SendStatusStatistics`` for the current hour of that
+          application, which Tencent refuses for an application id the account does not have (or a
+          disabled one); any other refusal (e.g. a CAM policy without that action) is reported as not
+          checked;
+        - the ``sign_name``, when set: ``DescribeSmsSignList`` lists the account's signatures (Mainland
+          China and global, page by page) with their review status; the name must be among them and approved.
+          This proves the account has an approved signature with exactly that content, not that a given
+          template may be sent with it. If the list cannot be read (an account or CAM policy without access
+          to it), the signature is reported as not checked and the result does not fail on it.
+
+        :return: whether everything checked is right, and a message saying what was checked or what is wrong.
+        """
         try:
             config = self.config
         except InvalidConnectionError as exc:
             return False, str(exc)
         try:
-            self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version="2021-01-11")
+            self.call("DescribePhoneNumberInfo", {"PhoneNumberSet": [_PROBE_NUMBER]}, version=_QUERY_VERSION)
         except TencentSmsApiError as exc:
             return False, f"Tencent Cloud refused the credentials: {exc}"
         except TencentSmsError as exc:
             return False, f"Could not reach {config.endpoint}: {exc}"
-        return True, f"Connected to {config.endpoint} as SecretId {config.secret_id}"
+        findings = [(True, f"Connected to {config.endpoint} as SecretId {config.secret_id}")]
+        try:
+            if config.sms_sdk_app_id:
+                findings.append(self._check_app_id(config.sms_sdk_app_id))
+            if config.sign_name:
+                findings.append(self._check_sign_name(config.sign_name))
+        except TencentSmsError as exc:
+            return False, f"Could not finish checking {config.endpoint}: {exc}"
+        ok = all(found for found, _ in findings)
+        return ok, "; ".join(text for _, text in findings)
+
+    def _check_app_id(self, app_id: str) -> tuple[bool, str]:
+        hour = datetime.now(_BEIJING).strftime("%Y%m%d%H")
+        params = {"BeginTime": hour, "EndTime": hour, "SmsSdkAppId": app_id, "Limit": 0, "Offset": 0}
+        try:
+            self.call("SendStatusStatistics", params, version=_QUERY_VERSION)
+        except TencentSmsApiError as exc:
+            if exc.code in WRONG_APP_ID_CODES:
+                return False, f"SdkAppId {app_id!r} (extra 'sms_sdk_app_id') is wrong: {exc}"
+            return True, f"SdkAppId {app_id!r} (extra 'sms_sdk_app_id') not checked: {exc}"
+        return True, f"SdkAppId {app_id!r} exists"
+
+    def _check_sign_name(self, sign_name: str) -> tuple[bool, str]:
+        try:
+            signatures = dict(self._signatures())
+        except TencentSmsApiError as exc:
+            return (
+                True,
+                f"signature {sign_name!r} (extra 'sign_name') not checked: cannot list signatures: {exc}",
+            )
+        status = signatures.get(sign_name)
+        if status is None:
+            known = ", ".join(repr(name) for name in list(signatures)[:10]) or "none"
+            return False, (
+                f"signature {sign_name!r} (extra 'sign_name') is not one of the account's signatures "
+                f"(the content must match exactly; the account has: {known})"
+            )
+        if status != 0:
+            state = review_status(status)
+            return False, f"signature {sign_name!r} (extra 'sign_name') is {state}: SendSms refuses it"
+        return True, f"signature {sign_name!r} is approved"
+
+    def _signatures(self) -> Iterator[tuple[str, int]]:
+        """(content, StatusCode) of the account's Mainland China and global signatures."""
+        for international in (0, 1):
+            for page in range(_MAX_SIGN_PAGES):
+                answer = self.call(
+                    "DescribeSmsSignList",
+                    {"International": international, "Limit": _PAGE_SIZE, "Offset": page * _PAGE_SIZE},
+                    version=_QUERY_VERSION,
+                )
+                items = answer.get("DescribeSignListStatusSet") or []
+                for item in items:
+                    yield str(item.get("SignName", "")), int(item.get("StatusCode", -1))
+                if len(items) < _PAGE_SIZE:
+                    break
 
     # -- templates and inbound replies (read-only actions, each under its documented rate limit) -------
 
@@ -376,7 +522,7 @@ class TencentSmsHook(BaseHook):
     def _query(self, action: str, params: dict[str, Any], items: str) -> list[dict[str, Any]]:
         """One 2021-01-11 read-only call under the action's rate limit; the list named ``items``."""
         self._action_limiters.acquire(action)
-        answer = self.call(action, params, version="2021-01-11")
+        answer = self.call(action, params, version=_QUERY_VERSION)
         found = answer.get(items)
         if not isinstance(found, list):
             raise TencentSmsApiError(

@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
-from collections.abc import Sequence
+import itertools
+import time
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
 from ..connection import DEFAULT_CONN_ID
-from ..exceptions import TencentSmsApiError, TencentSmsError
+from ..exceptions import TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from ..phone import mask
+from ..rendering import GapProbe, RenderedWithGap, describe_gap
+from .params import UNRENDERED, neutralise_urls, shorten
 
 # The hook (requests) and recipient parsing (phonenumbers) are imported when an alert is sent, not when
 # the DAG file that declares the notifier is parsed.
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from ..hooks.sms import TencentSmsHook
+    from ..batching import Batch
+    from ..hooks.sms import SendStatus, TencentSmsHook
 
-ELLIPSIS = "…"
+__all__ = ["TencentSmsNotifier", "send_tencent_sms_notification", "shorten"]
 
-
-def shorten(value: str, limit: int | None) -> str:
-    """Cut ``value`` to ``limit`` characters, the last being an ellipsis, so Tencent does not refuse it."""
-    if limit is None or len(value) <= limit:
-        return value
-    return value[: max(limit - 1, 0)] + ELLIPSIS if limit > 0 else ""
+#: Waits before the 2nd, 3rd and 4th attempt of an alert that was certainly not sent: 15 s of waiting,
+#: about 30 s in all with the attempts' own connect timeouts, short enough for a callback.
+DEFAULT_RETRY_DELAYS = (1.0, 4.0, 10.0)
 
 
 class TencentSmsNotifier(BaseNotifier):
@@ -38,7 +41,8 @@ class TencentSmsNotifier(BaseNotifier):
 
     Fields are rendered with the callback's context: ``{{ dag.dag_id }}``, ``{{ ti.task_id }}``,
     ``{{ run_id }}``, ``{{ exception }}``… A failure to send is logged (code, message, request id) and never
-    raised, so it cannot hide the task's own outcome.
+    raised, so it cannot hide the task's own outcome. A parameter that rendered to ``None`` or an undefined
+    value is logged as a mistake and the alert is still sent.
 
     :param phone_numbers: the recipients, in any form ``SendSmsOperator`` accepts. (templated)
     :param template_id: the approved template's id. (templated)
@@ -49,6 +53,12 @@ class TencentSmsNotifier(BaseNotifier):
     :param default_region: the region numbers without ``+`` are read in.
     :param max_param_length: shorten each rendered parameter to this many characters, ending in an
         ellipsis (individual Tencent accounts accept at most 12); ``None`` leaves them as they are.
+    :param neutralise_urls: rewrite URLs in rendered parameters so they are no longer links
+        (``https://x.example.com/a`` → ``x[.]example[.]com/a``): Tencent refuses a whole request whose
+        parameters contain a URL. ``False`` sends them as rendered.
+    :param retry_delays: seconds to wait before each new attempt of a request that was certainly not sent
+        (not sent over the network, or a transient Tencent code); ``()`` for a single attempt. A request
+        whose outcome is unknown is never sent again: that could deliver a second alert.
     :param context: the context to render with when awaited (set by the triggerer for deadline alerts).
     """
 
@@ -71,6 +81,8 @@ class TencentSmsNotifier(BaseNotifier):
         sms_sdk_app_id: str | None = None,
         default_region: str = "CN",
         max_param_length: int | None = None,
+        neutralise_urls: bool = True,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         context: Context | None = None,
     ) -> None:
         # The triggerer passes ``context`` when it runs the notifier for a deadline alert.
@@ -83,6 +95,8 @@ class TencentSmsNotifier(BaseNotifier):
         self.tencent_sms_conn_id = tencent_sms_conn_id
         self.default_region = default_region
         self.max_param_length = max_param_length
+        self.neutralise_urls = neutralise_urls
+        self.retry_delays = tuple(retry_delays)
 
     def __call__(self, *args: Any) -> None:
         # Airflow keeps one notifier instance for every run of a DAG, and rendering replaces the templates
@@ -93,11 +107,50 @@ class TencentSmsNotifier(BaseNotifier):
 
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         dag = context.get("dag")
-        if jinja_env is None and dag is not None and not hasattr(dag, "get_template_env"):
+        if jinja_env is None:
             # Airflow 3.3.2's dag.test() hands DAG-level callbacks a serialized DAG, which cannot make a
             # template environment (apache/airflow#64649): render with the default one.
-            jinja_env = self.get_template_env(dag=None)
+            usable = dag is not None and hasattr(dag, "get_template_env")
+            jinja_env = self.get_template_env(dag=dag if usable else None)
+        # Each parameter is rendered on its own, so that one that fails (StrictUndefined) does not lose the
+        # alert; the other fields are rendered by Airflow. The probe notes expressions that gave no value.
+        probe = GapProbe()
+        jinja_env = probe.environment(jinja_env)
+        templates, self.template_params = self.template_params, None
         super().render_template_fields(context, jinja_env)
+        if isinstance(templates, list | tuple):
+            self.template_params = [
+                self._render_param(f"template_params[{i}]", t, context, jinja_env, probe)
+                for i, t in enumerate(templates)
+            ]
+        elif templates is not None:
+            self.template_params = self._render_param("template_params", templates, context, jinja_env, probe)
+
+    def _render_param(
+        self, where: str, template: Any, context: Context, jinja_env: Any, probe: GapProbe
+    ) -> Any:
+        """Render one parameter; a failure or an expression with no value is logged, never raised."""
+        probe.gaps.clear()
+        try:
+            rendered = self.render_template(template, context, jinja_env)
+        except Exception as exc:
+            self.log.error(
+                "SMS alert: %s %r failed to render (%s: %s); sending %r in its place",
+                where,
+                template,
+                type(exc).__name__,
+                exc,
+                UNRENDERED,
+            )
+            return UNRENDERED
+        if rendered is None:
+            probe.gaps.append("it is None")
+        if probe.gaps:
+            gap = RenderedWithGap(str(rendered), str(template), tuple(probe.gaps))
+            self.log.error(
+                "SMS alert: %s; the alert is sent anyway, as %r", describe_gap(where, gap), str(gap)
+            )
+        return rendered
 
     @cached_property
     def hook(self) -> TencentSmsHook:
@@ -107,67 +160,126 @@ class TencentSmsNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         """Send the alert; every error is logged, none raised."""
-        try:
-            self._send()
-        except TencentSmsApiError as exc:
-            self.log.error(
-                "SMS alert not sent: Tencent Cloud answered %s (%s) [RequestId %s]",
-                exc.code,
-                exc.message,
-                exc.request_id,
-            )
-        except TencentSmsError as exc:
-            self.log.error("SMS alert not sent: %s", exc)
-        except (TypeError, ValueError) as exc:
-            self.log.error("SMS alert not sent: %s", exc)
-        except Exception:
-            self.log.exception("SMS alert not sent: unexpected error")
+        for batch in self._batches():
+            with self._logged_failure():
+                for attempt in itertools.count():
+                    try:
+                        statuses = self.hook.send_sms(**self._request(batch))
+                    except TencentSmsError as exc:
+                        delay = self._retry_delay(exc, attempt)
+                        if delay is None:
+                            raise
+                        time.sleep(delay)
+                    else:
+                        self._log_statuses(statuses)
+                        break
 
     async def async_notify(self, context: Context) -> None:
-        """For callbacks that run in the triggerer (deadline alerts): same as ``notify``, off the event loop."""
+        """For callbacks that run in the triggerer (deadline alerts): same as ``notify``, never blocking the
+        event loop (requests run in a worker thread, waits are ``asyncio.sleep``)."""
         try:
             await self.hook.aconfig()
         except Exception as exc:
             self.log.error("SMS alert not sent: cannot read connection %r: %s", self.tencent_sms_conn_id, exc)
             return
-        await asyncio.to_thread(self.notify, context)
+        for batch in self._batches():
+            with self._logged_failure():
+                for attempt in itertools.count():
+                    try:
+                        statuses = await asyncio.to_thread(self.hook.send_sms, **self._request(batch))
+                    except TencentSmsError as exc:
+                        delay = self._retry_delay(exc, attempt)
+                        if delay is None:
+                            raise
+                        await asyncio.sleep(delay)
+                    else:
+                        self._log_statuses(statuses)
+                        break
 
-    def _send(self) -> None:
-        from ..batching import plan_batches
-        from ..recipients import normalise, parse_list, parse_phone_numbers
-
-        recipients = normalise(parse_phone_numbers(self.phone_numbers), self.default_region)
-        if recipients.invalid:
-            self.log.warning(
-                "SMS alert: skipping %d invalid numbers: %s",
-                len(recipients.invalid),
-                ", ".join(mask(n) for n in recipients.invalid[:10]),
+    @contextlib.contextmanager
+    def _logged_failure(self) -> Iterator[None]:
+        """Log any error as the alert not being sent, and swallow it: an alert must not fail its callback."""
+        try:
+            yield
+        except TencentSmsApiError as exc:
+            self.log.error(
+                "SMS alert not sent: Tencent Cloud answered %s (%s) [RequestId %s]%s",
+                exc.code,
+                exc.message,
+                exc.request_id,
+                f" ({exc.error_class.hint})" if exc.error_class.hint else "",
             )
-        if not recipients.valid:
-            self.log.error("SMS alert not sent: no valid phone numbers")
-            return
-        raw_params = (
-            parse_list(self.template_params, "template_params") if self.template_params is not None else []
+        except TencentSmsError as exc:
+            if exc.outcome_unknown:
+                self.log.error("SMS alert outcome unknown, not sent again (no second alert): %s", exc)
+            else:
+                self.log.error("SMS alert not sent: %s", exc)
+        except (TypeError, ValueError) as exc:
+            self.log.error("SMS alert not sent: %s", exc)
+        except Exception:
+            self.log.exception("SMS alert not sent: unexpected error")
+
+    def _retry_delay(self, exc: TencentSmsError, attempt: int) -> float | None:
+        """Seconds to wait before sending ``exc``'s request again, or None to give up."""
+        if not is_transient_not_sent(exc) or attempt >= len(self.retry_delays):
+            return None
+        delay = self.retry_delays[attempt]
+        self.log.warning(
+            "SMS alert not sent (%s); trying again in %g s (attempt %d of %d)",
+            exc,
+            delay,
+            attempt + 2,
+            len(self.retry_delays) + 1,
         )
-        params = tuple(shorten(str(p), self.max_param_length) for p in raw_params)
-        for batch in plan_batches({params: recipients.valid}):
-            statuses = self.hook.send_sms(
-                batch.numbers,
-                str(self.template_id),
-                batch.template_params,
-                sign_name=self.sign_name or None,
-                sms_sdk_app_id=self.sms_sdk_app_id or None,
+        return delay
+
+    def _batches(self) -> list[Batch]:
+        """The alert's requests; problems with the recipients or parameters are logged (none if unusable)."""
+        with self._logged_failure():
+            from ..batching import plan_batches
+            from ..recipients import normalise, parse_list, parse_phone_numbers
+
+            recipients = normalise(parse_phone_numbers(self.phone_numbers), self.default_region)
+            if recipients.invalid:
+                self.log.warning(
+                    "SMS alert: skipping %d invalid numbers: %s",
+                    len(recipients.invalid),
+                    ", ".join(mask(n) for n in recipients.invalid[:10]),
+                )
+            if not recipients.valid:
+                self.log.error("SMS alert not sent: no valid phone numbers")
+                return []
+            raw = (
+                parse_list(self.template_params, "template_params")
+                if self.template_params is not None
+                else []
             )
-            for status in statuses:
-                if status.ok:
-                    self.log.info("SMS alert sent to %s", mask(status.phone_number))
-                else:
-                    self.log.error(
-                        "SMS alert to %s failed: %s (%s)",
-                        mask(status.phone_number),
-                        status.code,
-                        status.message,
-                    )
+            return plan_batches({self._params(raw): recipients.valid})
+        return []
+
+    def _params(self, rendered: list[Any]) -> tuple[str, ...]:
+        texts = (str(value) for value in rendered)
+        if self.neutralise_urls:
+            texts = (neutralise_urls(text) for text in texts)
+        return tuple(shorten(text, self.max_param_length) for text in texts)
+
+    def _request(self, batch: Batch) -> dict[str, Any]:
+        return {
+            "phone_numbers": batch.numbers,
+            "template_id": str(self.template_id),
+            "template_params": batch.template_params,
+            "sign_name": self.sign_name or None,
+            "sms_sdk_app_id": self.sms_sdk_app_id or None,
+        }
+
+    def _log_statuses(self, statuses: list[SendStatus]) -> None:
+        for status in statuses:
+            if status.ok:
+                self.log.info("SMS alert sent to %s", mask(status.phone_number))
+            else:
+                self.log.error(
+                    "SMS alert to %s failed: %s (%s)", mask(status.phone_number), status.code, status.message
+                )
 
 
 send_tencent_sms_notification = TencentSmsNotifier

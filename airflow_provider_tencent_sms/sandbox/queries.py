@@ -13,7 +13,7 @@ from .context import Context
 from .errors import ApiError
 from .params import V2019, Params
 from .store import Delivery, InboundReply
-from .templates import Scope
+from .templates import ReviewStatus, Scope
 
 MAX_LIMIT = 100
 T = TypeVar("T")
@@ -204,7 +204,7 @@ def describe_sms_template_list(ctx: Context, version: str, params: Params) -> di
             "TemplateId": int(template.id),
             # 2019-07-11 documents only 0 and 1, so it is told the International it asked about.
             "International": international if version == V2019 else template.scope.international,
-            "StatusCode": template.status_code,
+            "StatusCode": template.status.status_code,
             "ReviewReply": template.review_reply,
             "TemplateName": template.name,
             "CreateTime": settings.created_at,
@@ -218,13 +218,16 @@ def describe_sms_template_list(ctx: Context, version: str, params: Params) -> di
 def describe_sms_sign_list(ctx: Context, version: str, params: Params) -> dict[str, Any]:
     international = _international(params)
     registry = ctx.settings.registry
-    by_id = {registry.sign_id(name): name for name in registry.signatures}
+    statuses = registry.all_signatures()
+    by_id = {registry.sign_id(name): name for name in statuses}
     items = [
         {
             "SignId": registry.sign_id(name),
             "International": international,
-            "StatusCode": 0,
-            "ReviewReply": "",
+            "StatusCode": statuses[name].status_code,
+            "ReviewReply": "Rejected in the sandbox's registry"
+            if statuses[name] is ReviewStatus.REJECTED
+            else "",
             "SignName": name,
             "CreateTime": ctx.settings.created_at,
             "QualificationId": 0,

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 
 from .errors import ApiError
 from .phones import MAINLAND_ISO_CODE
-from .templates import Registry, Template, TemplateKind
+from .templates import Registry, ReviewStatus, Template, TemplateKind
 
 MAX_NUMBERS = 200
 #: Marketing SMS may be sent from 08:00 until 22:00 local time (Beijing time by default).
@@ -53,7 +53,7 @@ def is_mainland_batch(iso_codes: Sequence[str | None]) -> bool | None:
 
 def find_template(registry: Registry, template_id: str, mainland: bool | None) -> Template:
     template = registry.templates.get(template_id)
-    if template is None or template.status_code != 0:
+    if template is None or template.status is not ReviewStatus.APPROVED:
         raise ApiError(
             "FailedOperation.TemplateIncorrectOrUnapproved",
             f"Template {template_id!r} does not exist or is not approved.",

@@ -39,8 +39,22 @@ class Scope(str, enum.Enum):
         return self is Scope.BOTH or (self is Scope.MAINLAND) == mainland
 
 
-#: The review states a template can be set up in, and the ``StatusCode`` Tencent reports for each.
-STATUS_CODES = {"approved": 0, "in_review": 1, "not_yet_active": 2, "rejected": -1}
+class ReviewStatus(str, enum.Enum):
+    """A signature's or template's review state; ``status_code`` is the ``StatusCode`` Tencent lists it with."""
+
+    APPROVED = "approved"
+    IN_REVIEW = "in-review"
+    NOT_YET_ACTIVE = "not-yet-active"
+    REJECTED = "rejected"
+
+    @property
+    def status_code(self) -> int:
+        return {
+            ReviewStatus.APPROVED: 0,
+            ReviewStatus.IN_REVIEW: 1,
+            ReviewStatus.NOT_YET_ACTIVE: 2,
+            ReviewStatus.REJECTED: -1,
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,8 @@ class Template:
     content: str
     name: str = ""
     scope: Scope = Scope.BOTH
-    #: DescribeSmsTemplateList's ``StatusCode``: 0 approved; SendSms refuses the template otherwise.
-    status_code: int = 0
+    #: SendSms refuses a template that is not approved.
+    status: ReviewStatus = field(default_factory=lambda: ReviewStatus.APPROVED)
     #: Tencent's review comment (why a template was rejected).
     review_reply: str = ""
     _render: Callable[[Sequence[str]], str] = field(init=False, repr=False, compare=False)
@@ -74,10 +88,12 @@ class Template:
 
 @dataclass(frozen=True)
 class Registry:
-    """Approved signatures (by content) and templates (by id)."""
+    """Approved signatures (by content) and templates (by id), and signatures not (or not yet) approved."""
 
     signatures: tuple[str, ...]
     templates: Mapping[str, Template]
+    #: Signatures the account has submitted that SendSms refuses: listed by DescribeSmsSignList only.
+    unapproved_signatures: Mapping[str, ReviewStatus] = field(default_factory=dict)
 
     @classmethod
     def default(cls) -> Registry:
@@ -96,7 +112,7 @@ class Registry:
     def from_json(cls, document: object) -> Registry:
         if not isinstance(document, dict):
             raise ValueError("the templates document must be a JSON object")
-        unknown = set(document) - {"signatures", "templates"}
+        unknown = set(document) - {"signatures", "unapproved_signatures", "templates"}
         if unknown:
             raise ValueError(f"unknown keys in the templates document: {', '.join(sorted(unknown))}")
         signatures = document.get("signatures", [])
@@ -106,11 +122,33 @@ class Registry:
         if not isinstance(raw_templates, dict):
             raise ValueError('"templates" must be an object mapping template ids to templates')
         templates = {tid: _template_from_json(tid, spec) for tid, spec in raw_templates.items()}
-        return cls(signatures=tuple(signatures), templates=templates)
+        return cls(
+            signatures=tuple(signatures),
+            templates=templates,
+            unapproved_signatures=_unapproved_from_json(
+                document.get("unapproved_signatures", {}), signatures
+            ),
+        )
+
+    def all_signatures(self) -> dict[str, ReviewStatus]:
+        """Every signature of the account with its status, approved ones first (DescribeSmsSignList's order)."""
+        return {**dict.fromkeys(self.signatures, ReviewStatus.APPROVED), **self.unapproved_signatures}
 
     def sign_id(self, signature: str) -> int:
-        """A stable id for an approved signature (its position), as DescribeSmsSignList reports it."""
-        return self.signatures.index(signature) + 1
+        """A stable id for a signature (its position in :meth:`all_signatures`), as DescribeSmsSignList reports."""
+        return list(self.all_signatures()).index(signature) + 1
+
+
+def _unapproved_from_json(document: object, approved: Sequence[str]) -> dict[str, ReviewStatus]:
+    statuses = [s.value for s in ReviewStatus if s is not ReviewStatus.APPROVED]
+    if not isinstance(document, dict) or not all(
+        isinstance(name, str) and name and status in statuses for name, status in document.items()
+    ):
+        raise ValueError(f'"unapproved_signatures" must map signature contents to one of {statuses}')
+    both = set(document) & set(approved)
+    if both:
+        raise ValueError(f"signatures both approved and unapproved: {', '.join(sorted(both))}")
+    return {name: ReviewStatus(status) for name, status in document.items()}
 
 
 def _template_from_json(template_id: str, spec: Any) -> Template:
@@ -135,9 +173,10 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
             f'template {template_id}: "type" must be one of {[k.value for k in TemplateKind]} and '
             f'"scope" one of {[s.value for s in Scope]}'
         ) from None
-    status = spec.get("status", "approved")
-    if status not in STATUS_CODES:
-        raise ValueError(f'template {template_id}: "status" must be one of {list(STATUS_CODES)}')
+    statuses = [status.value for status in ReviewStatus]
+    status = spec.get("status", ReviewStatus.APPROVED.value)
+    if status not in statuses:
+        raise ValueError(f'template {template_id}: "status" must be one of {statuses}')
     review_reply = spec.get("review_reply", "")
     if not isinstance(review_reply, str):
         raise ValueError(f'template {template_id}: "review_reply" must be a string')
@@ -147,7 +186,7 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
         content=content,
         name=name,
         scope=scope,
-        status_code=STATUS_CODES[status],
+        status=ReviewStatus(status),
         review_reply=review_reply,
     )
 

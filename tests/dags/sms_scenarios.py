@@ -115,6 +115,9 @@ def single_send(dag_id: str, count: int, **overrides: Any) -> None:
 
 
 single_send("sms_terminal", 3, template_id="9999", retries=3, retry_delay=NO_WAIT)
+single_send(
+    "sms_missing_connection", 3, tencent_sms_conn_id="tencent_sms_missing", retries=3, retry_delay=NO_WAIT
+)
 single_send("sms_transient", 600, max_concurrency=1, request_attempts=1, retries=2, retry_delay=NO_WAIT)
 single_send("sms_block_list", 5, retries=2, retry_delay=NO_WAIT)
 single_send("sms_outcome_unknown", 600, max_concurrency=1, retries=2, retry_delay=NO_WAIT)

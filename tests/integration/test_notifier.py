@@ -86,10 +86,13 @@ def test_a_failed_alert_is_logged_not_raised(sandbox, capfd):
 
 def test_unreachable_endpoint_and_bad_numbers_are_logged_not_raised(sandbox, monkeypatch, capfd):
     use_connection(monkeypatch, sandbox, host="http://127.0.0.1:9")
-    TencentSmsNotifier(phone_numbers=["+8613800138000"], template_id="1002", template_params=["a", "b"])(
-        context()
-    )
-    assert "SMS alert not sent" in logged(capfd)
+    TencentSmsNotifier(
+        phone_numbers=["+8613800138000"], template_id="1002", template_params=["a", "b"], retry_delays=[0, 0]
+    )(context())
+    text = logged(capfd)
+    assert "SMS alert not sent" in text
+    # Never sent: safe to try again, a bounded number of times.
+    assert text.count("trying again") == 2 and "attempt 3 of 3" in text
     TencentSmsNotifier(phone_numbers=["not a number"], template_id="1002", template_params=["a", "b"])(
         context()
     )
@@ -120,3 +123,115 @@ def test_one_instance_serves_every_run_with_its_own_context(sandbox):
     notifier(context(run_id="first"))
     notifier(context(run_id="second"))
     assert [m["text"].rsplit("] ", 1)[1] for m in sandbox.messages] == ["run first", "run second"]
+
+
+def sends(sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.action == "SendSms")
+
+
+def test_a_parameter_that_rendered_none_is_logged_and_the_alert_still_sent(sandbox, capfd):
+    template = "orders={{ orders }}"
+    TencentSmsNotifier(
+        phone_numbers=["+8613800138000"], template_id="1002", template_params=["{{ ti.task_id }}", template]
+    )(context(orders=None))  # what ti.xcom_pull(task_ids="typo") returns
+    (message,) = sandbox.messages
+    assert message["template_params"] == ["load", "orders=None"]
+    text = logged(capfd)
+    assert "template_params[1]" in text and repr(template) in text and "gave None" in text
+    assert "template_params[0]" not in text
+
+
+def test_a_parameter_that_fails_to_render_does_not_lose_the_alert(sandbox, capfd):
+    template = "{{ no_such_variable.attribute }}"
+    TencentSmsNotifier(
+        phone_numbers=["+8613800138000"], template_id="1002", template_params=["{{ ti.task_id }}", template]
+    )(context())
+    (message,) = sandbox.messages
+    assert message["template_params"] == ["load", "?"]
+    text = logged(capfd)
+    assert "template_params[1]" in text and repr(template) in text and "failed to render" in text
+
+
+def test_urls_in_an_exception_are_neutralised_so_tencent_accepts_the_alert(sandbox):
+    notifier = TencentSmsNotifier(
+        phone_numbers=["+8613800138000"],
+        template_id="1002",
+        template_params=["{{ ti.task_id }}", "{{ exception }}"],
+    )
+    notifier(context(exception=ConnectionError("GET https://api.example.com/v1 failed")))
+    (message,) = sandbox.messages
+    assert message["template_params"] == ["load", "GET api[.]example[.]com/v1 failed"]
+
+
+def test_urls_can_be_left_as_rendered(sandbox, capfd):
+    TencentSmsNotifier(
+        phone_numbers=["+8613800138000"],
+        template_id="1002",
+        template_params=["x", "{{ exception }}"],
+        neutralise_urls=False,
+    )(context(exception=ConnectionError("GET https://api.example.com/v1 failed")))
+    assert sandbox.messages == []
+    assert "ProhibitedUseUrlInTemplateParameter" in logged(capfd)
+
+
+def alert(**kwargs) -> TencentSmsNotifier:
+    options = {
+        "phone_numbers": ["+8613800138000"],
+        "template_id": "1002",
+        "template_params": ["etl", "failed"],
+    }
+    return TencentSmsNotifier(**{**options, **kwargs})
+
+
+@pytest.mark.parametrize("code", ["InternalError.Timeout", "RequestLimitExceeded"])
+def test_a_transient_refusal_is_retried_and_one_alert_delivered(sandbox, capfd, code):
+    sandbox.add_fault(code=code, count=2)
+    alert(retry_delays=[0.01, 0.01, 0.01])(context())
+    assert len(sandbox.messages) == 1
+    assert sends(sandbox) == 3
+    assert logged(capfd).count("trying again") == 2
+
+
+def test_retries_stop_after_the_last_delay(sandbox, capfd):
+    sandbox.add_fault(code="InternalError.Timeout")
+    alert(retry_delays=[0.01])(context())
+    assert sandbox.messages == [] and sends(sandbox) == 2
+    assert "SMS alert not sent" in logged(capfd)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"drop_connection": True}, {"http_status": 502, "process": True}, {"http_status": 502}],
+)
+def test_an_outcome_unknown_error_is_never_retried(sandbox, capfd, fault):
+    sandbox.add_fault(count=1, **fault)
+    alert(retry_delays=[0.01, 0.01])(context())
+    assert sends(sandbox) == 1  # a second request could be a second alert SMS
+    assert "trying again" not in logged(capfd)
+
+
+def test_a_terminal_refusal_is_not_retried(sandbox):
+    alert(template_id="9999", retry_delays=[0.01])(context())
+    assert sends(sandbox) == 1
+
+
+def test_async_notify_retries_without_blocking_the_event_loop(sandbox):
+    sandbox.add_fault(code="InternalError.Timeout", count=1)
+    notifier = alert(retry_delays=[0.5], context={"dag_id": "nightly_etl"})
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def run() -> None:
+        beat = asyncio.create_task(ticker())
+        await notifier
+        beat.cancel()
+
+    asyncio.run(run())
+    assert len(sandbox.messages) == 1 and sends(sandbox) == 2
+    # A blocking sleep would have stopped the loop for the whole 0.5 s wait.
+    assert ticks >= 20

@@ -46,7 +46,7 @@ def test_an_approved_template_with_matching_parameters_passes() -> None:
 
 @pytest.mark.parametrize(
     ("status", "words"),
-    [(1, "is in review"), (2, "is approved but not yet active"), (7, "is unknown status 7")],
+    [(1, "is in review"), (2, "is approved but not yet active"), (7, "is not approved (StatusCode 7)")],
 )
 def test_a_template_not_approved_is_named_with_its_status(status: int, words: str) -> None:
     problem = preflight_problem(template(status), [2])
