@@ -69,9 +69,9 @@ class FeeBudget:
     A request reserves its estimated fee under a key before it starts, and is not started when the
     reservation would take spent plus reserved fees past ``max_fee``. When it is answered, the reservation
     is settled with the fee Tencent reported; a request whose outcome is unknown keeps its reservation as
-    spent, since it may have been billed. Should Tencent bill a request more than estimated, later
-    estimates are scaled up by the largest ratio seen, so that the rest of the send stays under the cap
-    (requests already in flight at that moment were reserved at the old estimate). Thread-safe.
+    spent, since it may have been billed. Should Tencent bill a request more than estimated, every estimate,
+    those of requests still in flight included, is scaled up by the largest ratio seen, so that the rest of
+    the send stays under the cap. Thread-safe.
 
     :param max_fee: the most the send may cost, in billed SMS.
     :param spent: what earlier tries of the same send already cost.
@@ -84,8 +84,8 @@ class FeeBudget:
         self.spent = spent
         #: Billed / estimated, the largest seen (1 while Tencent bills as estimated).
         self.scale = 1.0
-        #: Key -> (estimate, amount reserved).
-        self._reservations: dict[Hashable, tuple[int, int]] = {}
+        #: Key -> the estimate it reserved.
+        self._reservations: dict[Hashable, int] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -97,25 +97,27 @@ class FeeBudget:
             return self._reserved()
 
     def _reserved(self) -> int:
-        return sum(amount for _, amount in self._reservations.values())
+        return sum(self._scaled(estimate) for estimate in self._reservations.values())
+
+    def _scaled(self, estimate: int) -> int:
+        return math.ceil(estimate * self.scale)
 
     def reserve(self, key: Hashable, estimate: int) -> bool:
         """Reserve the fee of the request ``key`` about to start; False (nothing reserved) if it does not fit."""
         with self._lock:
             if key in self._reservations:
                 raise ValueError(f"{key!r} already holds a reservation")
-            amount = math.ceil(estimate * self.scale)
-            if self.spent + self._reserved() + amount > self.max_fee:
+            if self.spent + self._reserved() + self._scaled(estimate) > self.max_fee:
                 return False
-            self._reservations[key] = (estimate, amount)
+            self._reservations[key] = estimate
             return True
 
     def settle(self, key: Hashable, fee: int | None) -> None:
         """The request ``key`` was answered and cost ``fee`` (0: not sent; None: unknown, so as reserved)."""
         with self._lock:
-            estimate, amount = self._reservations.pop(key, (0, 0))
+            estimate = self._reservations.pop(key, 0)
             if fee is None:
-                self.spent += amount
+                self.spent += self._scaled(estimate)
                 return
             self.spent += fee
             if estimate and fee > estimate:

@@ -17,6 +17,7 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from .batching import Batch
+from .cost import FeeBudget
 from .error_codes import Disposition
 from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
 from .hooks.sms import SendStatus, TencentSmsHook
@@ -72,6 +73,8 @@ class DispatchResult:
     transient_error: TencentSmsError | None = None
     not_sent: int = 0
     stopped_at_deadline: bool = False
+    #: A request was not started because its estimated fee would have passed ``max_fee``.
+    stopped_at_budget: bool = False
 
 
 def backoff(error: TencentSmsError, attempt: int) -> float:
@@ -79,6 +82,17 @@ def backoff(error: TencentSmsError, attempt: int) -> float:
     error code's own delay (1 s for a network failure), doubled each attempt, at most ``MAX_BACKOFF``."""
     delay = error.error_class.retry_after if isinstance(error, TencentSmsApiError) else 1.0
     return float(min(delay * 2**attempt, MAX_BACKOFF))
+
+
+def _billed(answer: _Answer) -> int | None:
+    """What Tencent billed for an answered request: its reported fees; None when the outcome is unknown."""
+    if answer.statuses is not None:
+        return sum(status.fee for status in answer.statuses)
+    if isinstance(answer.error, OutcomeUnknownError) or (
+        answer.error is not None and answer.error.outcome_unknown
+    ):
+        return None
+    return 0
 
 
 def _drain(completed: SimpleQueue[Future[_Answer]], timeout: float) -> list[Future[_Answer]]:
@@ -104,6 +118,9 @@ class Dispatcher:
     :param settings: request parameters and limits.
     :param checkpoint: stores the ledger durably; called before requests start and every few seconds.
     :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
+    :param budget: with ``max_fee``: each request reserves its estimated fee (``message_fees`` per batch
+        times its numbers) before it starts, and is settled with the fee Tencent reports.
+    :param message_fees: per batch, the estimated fee of one message (see :func:`~.cost.message_fees`).
     """
 
     def __init__(
@@ -116,6 +133,8 @@ class Dispatcher:
         *,
         deadline: float | None = None,
         clock: Callable[[], float] = time.time,
+        budget: FeeBudget | None = None,
+        message_fees: Sequence[int] = (),
     ) -> None:
         self.hook = hook
         self.batches = batches
@@ -124,6 +143,8 @@ class Dispatcher:
         self.checkpoint = checkpoint
         self.deadline = deadline
         self.clock = clock
+        self.budget = budget
+        self.message_fees = message_fees
         self.limiter = RateLimiter(settings.max_requests_per_second)
         self._stop = threading.Event()
 
@@ -179,6 +200,20 @@ class Dispatcher:
                 return _Answer(error=OutcomeUnknownError(f"unexpected {type(exc).__name__}: {exc}"))
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
+    def _take(self, queue: deque[SendUnit], count: int, result: DispatchResult) -> list[SendUnit]:
+        """Up to ``count`` units off the queue; with a budget, only while it affords them, then none."""
+        if self.budget is None:
+            return [queue.popleft() for _ in range(count)]
+        chunk: list[SendUnit] = []
+        while len(chunk) < count:
+            unit = queue[0]
+            if not self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit))):
+                result.stopped_at_budget = True
+                queue.clear()
+                break
+            chunk.append(queue.popleft())
+        return chunk
+
     def run(self, units: Sequence[SendUnit]) -> DispatchResult:
         result = DispatchResult()
         if not units:
@@ -201,7 +236,7 @@ class Dispatcher:
                             result.stopped_at_deadline = True
                             queue.clear()
                         else:
-                            chunk = [queue.popleft() for _ in range(min(window - len(running), len(queue)))]
+                            chunk = self._take(queue, min(window - len(running), len(queue)), result)
                             # Write-ahead: the ledger must know these may leave before any of them does.
                             self.ledger.start(chunk)
                             self.checkpoint()
@@ -214,7 +249,10 @@ class Dispatcher:
                         break
                     for future in _drain(completed, timeout=1.0):
                         unit = running.pop(future)
-                        self._record(unit, future.result(), result, verbose, finished + 1, total)
+                        answer = future.result()
+                        self._record(unit, answer, result, verbose, finished + 1, total)
+                        if self.budget is not None:
+                            self.budget.settle(unit, _billed(answer))
                         finished += 1
                     now = time.monotonic()
                     if not verbose and now - last_progress >= PROGRESS_INTERVAL:

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..batching import Batch
+    from ..cost import FeeBudget
     from ..dispatch import SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..recipients import Audience
+    from .preflight import Preflight
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -127,6 +129,14 @@ class SendSmsOperator(BaseOperator):
     :param send_window: for marketing sends, the daily window ``("HH:MM", "HH:MM")``.
     :param send_window_timezone: the window's IANA time zone.
     :param send_window_margin: stop starting new requests this long before the window closes.
+    :param exclude: numbers never to message (e.g. an opt-out list), in any form ``phone_numbers`` takes and
+        any format, normalised the same way; the result counts them in ``excluded``. (templated)
+    :param dry_run: do everything short of sending (connection, window, recipients, batch plan, template
+        preflight, fee estimate) and return that report; no SendSms request is made, no ledger written.
+    :param preflight: ask Tencent about the template (DescribeSmsTemplateList) before the first request:
+        one that is not approved, or whose placeholders differ from the parameters, fails the task.
+    :param max_fee: the most the send may cost, in billed SMS: the task refuses to start when the estimate
+        is over it, and stops before a request that would take Tencent's reported fees past it.
     """
 
     template_fields: Sequence[str] = (
@@ -139,9 +149,11 @@ class SendSmsOperator(BaseOperator):
         "session_context",
         "extend_code",
         "sender_id",
+        "exclude",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "phone_numbers": "py",
+        "exclude": "py",
         "template_params": "py",
         "recipients": "json",
     }
@@ -174,6 +186,10 @@ class SendSmsOperator(BaseOperator):
         send_window: tuple[str, str] = DEFAULT_WINDOW,
         send_window_timezone: str = DEFAULT_TIMEZONE,
         send_window_margin: timedelta = timedelta(seconds=30),
+        exclude: Any = None,
+        dry_run: bool = False,
+        preflight: bool = True,
+        max_fee: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -201,6 +217,11 @@ class SendSmsOperator(BaseOperator):
         self.send_window = send_window
         self.send_window_timezone = send_window_timezone
         self.send_window_margin = send_window_margin
+        self.exclude = exclude
+        # Not ``self.dry_run``: BaseOperator.dry_run() is a method (it renders the templates).
+        self.report_only = dry_run
+        self.preflight = preflight
+        self.max_fee = max_fee
         # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
         self._check_settings()
 
@@ -222,6 +243,12 @@ class SendSmsOperator(BaseOperator):
             value = getattr(self, name)
             if not (isinstance(value, timedelta) or (value is None and name == "recipient_retry_delay")):
                 raise TypeError(f"{name} must be a datetime.timedelta, got {value!r}")
+        for name, value in (("dry_run", self.report_only), ("preflight", self.preflight)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+        fee = self.max_fee
+        if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool) or fee < 0):
+            raise ValueError(f"max_fee must be a whole number of billed SMS (0 or more) or None, got {fee!r}")
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
 
@@ -275,9 +302,12 @@ class SendSmsOperator(BaseOperator):
         self._refuse_gaps()
         settings = self._settings()
         window = self._window()
+        if self.report_only:
+            return self._dry_run(settings, window)
         audience = self._audience()
         self._check_connection(settings)
         batches = plan_batches(audience.groups)
+        fees = self._check_template(settings, batches)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
 
@@ -303,17 +333,29 @@ class SendSmsOperator(BaseOperator):
         )
 
         total = sum(len(b.numbers) for b in batches)
+        budget = self._budget(ledger, batches, fees)
         policy = Policy(window, self.send_window_margin, self.retries or 0, self.allow_partial_failure)
         step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
         if isinstance(step, Send):
             deadline = step.deadline.timestamp() if step.deadline is not None else None
-            dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+            dispatcher = Dispatcher(
+                self.hook,
+                batches,
+                ledger,
+                settings,
+                checkpoint,
+                deadline=deadline,
+                budget=budget,
+                message_fees=fees or (),
+            )
             result = dispatcher.run(step.units)
             checkpoint()
             step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), result)
+            if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
+                step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
-        summary = self._summary(ledger, batches, audience)
+        summary = self._summary(ledger, batches, audience, fees)
         self.log.info(
             "%s. %s", "Done" if isinstance(step, Finish) else "Stopped", _Progress.of(ledger).since(before)
         )
@@ -325,6 +367,119 @@ class SendSmsOperator(BaseOperator):
             raise (AirflowException if step.retry else AirflowFailException)(step.message)
         store.finish()
         return summary
+
+    # -- before sending: template preflight, fee estimate and cap, dry run ---------------------------------
+
+    def _preflight(self, settings: SendSettings, batches: list[Batch]) -> Preflight | None:
+        """What Tencent says about the template (None with ``preflight=False``); a notice is logged."""
+        from .preflight import preflight
+
+        if not self.preflight or not batches:
+            return None
+        checked = preflight(self.hook, settings.template_id, batches)
+        if checked.notice:
+            self.log.warning("%s", checked.notice)
+        return checked
+
+    def _fees(
+        self, checked: Preflight | None, settings: SendSettings, batches: list[Batch]
+    ) -> list[int] | None:
+        """Per batch, the estimated fee of one message; None without the template's content."""
+        from ..cost import message_fees
+
+        if checked is None or checked.template is None or checked.template.content is None:
+            return None
+        sign_name = settings.sign_name or self.hook.config.sign_name
+        return message_fees(batches, checked.template.content, sign_name)
+
+    def _check_template(self, settings: SendSettings, batches: list[Batch]) -> list[int] | None:
+        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate."""
+        checked = self._preflight(settings, batches)
+        if checked is not None and checked.problem:
+            raise AirflowFailException(f"{checked.problem} Nothing was sent.")
+        return self._fees(checked, settings, batches)
+
+    def _budget(self, ledger: Ledger, batches: list[Batch], fees: list[int] | None) -> FeeBudget | None:
+        """The fee cap for this round, or None without ``max_fee``; fails when the estimate is over it."""
+        from ..cost import FeeBudget, units_fee
+        from ..next_step import RETRY_BATCH
+
+        if self.max_fee is None:
+            return None
+        if fees is None:
+            raise AirflowFailException(
+                f"max_fee needs the template's content to estimate the fee, and template {self.template_id} "
+                "could not be read (see the notice above, or preflight=False). Nothing was sent: turn the "
+                "preflight on, or remove max_fee to send without a cap."
+            )
+        # What may have been billed already: Tencent's reported fees, and the estimate of unknown outcomes.
+        spent = ledger.fee + sum(fees[b] for b, _ in ledger.unknown_positions())
+        pending = (
+            ledger.new_batches(len(batches))
+            + ledger.due_retries(float("inf"), RETRY_BATCH)
+            + ledger.window_units()
+        )
+        estimate = units_fee(pending, batches, fees)
+        if spent + estimate > self.max_fee:
+            earlier = f" plus {spent} already spent by earlier tries" if spent else ""
+            raise AirflowFailException(
+                f"The send is estimated at {estimate} billed SMS{earlier}, more than max_fee={self.max_fee}. "
+                "Nothing was sent: raise max_fee, or send to fewer recipients or shorter texts (see the dry run's "
+                "estimate)."
+            )
+        return FeeBudget(self.max_fee, spent)
+
+    def _budget_stop_message(self, ledger: Ledger, total: int) -> str:
+        rest = total - ledger.sent - ledger.failed_count - ledger.unknown_count
+        return (
+            f"Stopped before passing max_fee={self.max_fee}: Tencent billed more than estimated. "
+            f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}); the other {rest} were not "
+            "sent. Running the task again sends to them only if max_fee allows it."
+        )
+
+    def _dry_run(self, settings: SendSettings, window: SendWindow | None) -> dict[str, Any]:
+        """Everything short of sending, as a report: no SendSms request, no ledger read or written."""
+        from ..batching import plan_batches
+        from ..cost import estimate
+        from ..dry_run import describe, estimate_report, plan_report, window_report
+
+        problems: list[str] = []
+        audience = self._audience(problems)
+        try:
+            self._check_connection(settings)
+            ok, message = self.hook.test_connection()
+        except AirflowFailException as exc:
+            ok, message = False, str(exc)
+        if not ok:
+            problems.append(f"The connection does not work: {message}")
+        batches = plan_batches(audience.groups)
+        checked = self._preflight(settings, batches) if ok else None
+        if checked is not None and checked.problem:
+            problems.append(checked.problem)
+        fees = self._fees(checked, settings, batches)
+        cost = estimate(batches, fees) if fees is not None else None
+        why_not = None
+        if cost is None:
+            why_not = "preflight=False" if not self.preflight else "the template's content could not be read"
+            if self.max_fee is not None:
+                problems.append(f"max_fee needs the template's content to estimate the fee ({why_not})")
+        elif self.max_fee is not None and cost.billed_sms > self.max_fee:
+            problems.append(
+                f"The estimate, {cost.billed_sms} billed SMS, is more than max_fee={self.max_fee}"
+            )
+        report = {
+            "dry_run": True,
+            "connection": {"ok": ok, "message": message},
+            "window": window_report(window, datetime.now(timezone.utc)),
+            **plan_report(audience, batches),
+            "template": (
+                checked.to_json() if checked is not None else {"checked": False, "notice": "preflight=False"}
+            ),
+            "estimate": estimate_report(cost, self.max_fee, why_not),
+            "problems": problems,
+        }
+        self.log.info("%s", describe(report))
+        return report
 
     def _log_failures(self, summary: dict[str, Any]) -> None:
         """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
@@ -413,8 +568,15 @@ class SendSmsOperator(BaseOperator):
             return None
         return SendWindow.parse(self.send_window, self.send_window_timezone)
 
-    def _audience(self) -> Audience:
-        from ..recipients import audience_for_numbers, parse_list, personalised
+    def _audience(self, problems: list[str] | None = None) -> Audience:
+        """The recipients, less the excluded ones; what would stop the send fails the task, or, given a
+        ``problems`` list (a dry run), is added to it."""
+        from ..recipients import audience_for_numbers, parse_list, personalised, without
+
+        def refuse(message: str) -> None:
+            if problems is None:
+                raise AirflowFailException(message)
+            problems.append(message)
 
         if (self.phone_numbers is None) == (self.recipients is None):
             raise AirflowFailException(
@@ -444,30 +606,49 @@ class SendSmsOperator(BaseOperator):
             entries = ", ".join(f"#{i} {mask(n)}" for i, n in audience.invalid_entries()[:10])
             more = f" and {len(audience.invalid) - 10} more" if len(audience.invalid) > 10 else ""
             if not audience.groups:
-                raise AirflowFailException(
+                refuse(
                     f"All {plural(len(audience.invalid), 'phone number')} given {'is' if len(audience.invalid) == 1 else 'are'} "
                     f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
                     f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
                 )
-            if self.on_invalid_number == "fail":
-                raise AirflowFailException(
+            elif self.on_invalid_number == "fail":
+                refuse(
                     f"{plural(len(audience.invalid), 'invalid phone number')} ({entries}{more}); nothing was sent. "
                     f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
-            self.log.warning(
-                "Skipping %s: %s%s", plural(len(audience.invalid), "invalid phone number"), entries, more
-            )
-        if not audience.groups:
-            raise AirflowFailException("No recipients to send to: the phone number list is empty")
+            else:
+                self.log.warning(
+                    "Skipping %s: %s%s", plural(len(audience.invalid), "invalid phone number"), entries, more
+                )
+        listed = sum(len(numbers) for numbers in audience.groups.values())
+        audience = without(audience, self._excluded())
+        if listed and not audience.groups:
+            refuse(f"Nothing to send: all {plural(listed, 'recipient')} are excluded (exclude=...)")
+        elif not audience.groups and not audience.invalid:
+            refuse("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
             for group_params in audience.groups:
                 bad = [p for p in group_params if not _VERIFICATION_PARAM.match(p)]
                 if bad:
-                    raise AirflowFailException(
-                        f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}"
-                    )
+                    refuse(f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}")
+                    break
         return audience
+
+    def _excluded(self) -> frozenset[str]:
+        """The numbers of ``exclude``, in E.164."""
+        from ..recipients import exclusion_list
+
+        try:
+            listed = exclusion_list(self.exclude, self.default_region)
+        except (TypeError, ValueError) as exc:
+            raise AirflowFailException(f"exclude: {exc} Nothing was sent.") from None
+        if listed.invalid:
+            self.log.warning(
+                "exclude: %s ignored: not phone numbers, they cannot match a recipient",
+                plural(len(listed.invalid), "entry", "entries"),
+            )
+        return frozenset(listed.valid)
 
     def _load_ledger(self, store: LedgerStore, batches: list[Batch], settings: SendSettings) -> Ledger:
         from ..batching import plan_digest
@@ -487,7 +668,11 @@ class SendSmsOperator(BaseOperator):
 
     # -- results ---------------------------------------------------------------------------------------
 
-    def _summary(self, ledger: Ledger, batches: list[Batch], audience: Audience) -> dict[str, Any]:
+    def _summary(
+        self, ledger: Ledger, batches: list[Batch], audience: Audience, fees: list[int] | None
+    ) -> dict[str, Any]:
+        from ..cost import estimate
+
         failures = [
             {"phone_number": batches[b].numbers[p], "code": f.code, "message": f.message}
             for b, p, f in ledger.failures()
@@ -511,7 +696,9 @@ class SendSmsOperator(BaseOperator):
             "invalid_entries": [
                 {"position": i, "entry": mask(n)} for i, n in audience.invalid_entries()[:MAX_LISTED_INVALID]
             ],
+            "excluded": audience.excluded,
             "fee": ledger.fee,
+            "estimated_fee": estimate(batches, fees).billed_sms if fees is not None else None,
             "requests": ledger.requests,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
             "failures": listed,

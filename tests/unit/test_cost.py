@@ -78,6 +78,18 @@ def test_billed_more_than_estimated_scales_later_reservations() -> None:
     assert budget.spent == 800
 
 
+def test_requests_in_flight_are_rescaled_too() -> None:
+    budget = FeeBudget(1000)
+    assert budget.reserve(1, 200)
+    assert budget.reserve(2, 200)
+    budget.settle(1, 400)
+    # Request 2, still in flight, now counts 400: 400 + 400 + 400 would pass the cap.
+    assert budget.reserved == 400
+    assert not budget.reserve(3, 200)
+    budget.settle(2, 400)
+    assert budget.spent == 800
+
+
 def test_an_unknown_outcome_counts_as_billed_at_the_estimate() -> None:
     budget = FeeBudget(10)
     assert budget.reserve("a", 4)
