@@ -10,6 +10,7 @@ from .batching import Batch
 from .cost import Estimate
 from .recipients import Audience
 from .send_window import SendWindow
+from .wording import plural
 
 
 def window_report(window: SendWindow | None, now: datetime) -> dict[str, Any] | None:
@@ -59,7 +60,7 @@ def describe(report: Mapping[str, Any]) -> str:
     lines.append(f"  Connection: {'ok' if connection['ok'] else 'FAILED'}: {connection['message']}")
     window = report.get("window")
     if window is not None:
-        state = "open now" if window["open"] else "closed; would wait until"
+        state = "open now, at" if window["open"] else "closed; the send would wait until"
         lines.append(f"  Marketing window: {state} {window['describe']}")
     lines.append(
         f"  Recipients: {report['recipients']} to send to; {report['duplicates']} duplicates, "
@@ -73,7 +74,7 @@ def describe(report: Mapping[str, Any]) -> str:
     if template["checked"]:
         lines.append(
             f"  Template {template['id']} ({template['name'] or 'unnamed'}): {template['status']}, "
-            f"{template['placeholders']} placeholders: {template['content']!r}"
+            f"{plural(template['placeholders'], 'placeholder')}: {template['content']!r}"
         )
     else:
         lines.append(f"  Template: {template['notice']}")
@@ -82,7 +83,7 @@ def describe(report: Mapping[str, Any]) -> str:
         lines.append(f"  Estimated fee: unknown ({cost['why_not']})")
     else:
         parts = ", ".join(
-            f"{count} recipients x {segments} SMS"
+            f"{plural(count, 'recipient')} x {segments} SMS"
             for segments, count in cost["recipients_by_segments"].items()
         )
         cap = ""
@@ -91,7 +92,7 @@ def describe(report: Mapping[str, Any]) -> str:
         lines.append(f"  Estimated fee: {cost['billed_sms']} billed SMS ({parts or 'none'}){cap}")
     problems = report["problems"]
     if problems:
-        lines.append(f"  The send would fail: {len(problems)} problem{'s' if len(problems) > 1 else ''}:")
+        lines.append(f"  The send would fail: {plural(len(problems), 'problem')}:")
         lines.extend(f"  - {problem}" for problem in problems)
     else:
         lines.append("  The send would go ahead.")

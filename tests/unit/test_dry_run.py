@@ -72,7 +72,7 @@ def test_describe_reads_as_a_summary() -> None:
         "  Connection: ok: Connected to http://127.0.0.1 as SecretId AKID...",
         "  Recipients: 450 to send to; 1 duplicates, 1 invalid, 1 excluded",
         "  Requests: 4 (3 Mainland China, 1 global) for 3 parameter sets",
-        "  Template 1003 (Marketing): approved, 1 placeholders: '{1} Reply TD to unsubscribe.'",
+        "  Template 1003 (Marketing): approved, 1 placeholder: '{1} Reply TD to unsubscribe.'",
         "  Estimated fee: 450 billed SMS (450 recipients x 1 SMS); max_fee 500: within",
         "  The send would go ahead.",
     ]
