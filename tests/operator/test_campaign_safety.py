@@ -10,11 +10,11 @@ import pytest
 import time_machine
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.sandbox import Sandbox
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.helpers import REVIEW_STATES, use_connection
 from tests.operator.test_marketing_window import numbers, once_each
+from tests.operator.test_operator_execute import send
 
 
 @pytest.fixture
@@ -22,12 +22,6 @@ def sandbox(monkeypatch):
     with Sandbox(templates=REVIEW_STATES) as sandbox:
         use_connection(monkeypatch, sandbox)
         yield sandbox
-
-
-def send(**kwargs: Any) -> SendSmsOperator:
-    options: dict[str, Any] = {"task_id": "send", "template_id": "1002", "template_params": ["a", "b"]}
-    options.update(kwargs)
-    return SendSmsOperator(**options)
 
 
 def task_log(capsys) -> str:
