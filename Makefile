@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test lint typecheck unit docs demo bench clean lock venv browser airflow
+.PHONY: test lint typecheck unit docs demo bench clean lock venv browser airflow dist
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,8 +51,14 @@ airflow: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements/dev.lock
 
+# The release: an sdist and a wheel (built from that sdist) in dist/. uv fetches setuptools from the registry.
+dist: $(STAMP)
+	rm -rf dist
+	$(VENV)/bin/uv build --quiet --python $(PY) --out-dir dist
+	@ls dist
+
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .demo test-artifacts
+	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .demo test-artifacts dist build
 
 # Benchmarks (a few minutes): writes bench/results/latest.json and latest.md.
 bench: $(STAMP)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("airflow-provider-tencent-sms")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+#: The one place the version is written: pyproject.toml reads it (setuptools dynamic version), so the
+#: package's metadata, ``get_provider_info()`` and the hook's ``X-TC-RequestClient`` header all agree.
+__version__ = "0.2.0.dev0"

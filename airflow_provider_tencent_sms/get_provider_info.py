@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import __version__
 from .provider_ui import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
 INTEGRATION = "Tencent Cloud SMS"
@@ -14,6 +15,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-tencent-sms",
         "name": "Tencent Cloud SMS",
         "description": "Send SMS through Tencent Cloud SMS: hook, operator, notifier and a local sandbox.",
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": INTEGRATION,

@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,9 +25,15 @@ BENCHMARKS = ("bulk_send", "prepare", "import_cost", "signing")
 def run(name: str) -> dict[str, Any]:
     started = time.monotonic()
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
-    output = subprocess.run(
-        [sys.executable, str(HERE / f"{name}.py")], check=True, capture_output=True, text=True
-    ).stdout
+    # Each benchmark imports Airflow: give it a throwaway home, never the user's (or ~/airflow).
+    with tempfile.TemporaryDirectory(prefix="tencent-sms-bench-") as airflow_home:
+        output = subprocess.run(
+            [sys.executable, str(HERE / f"{name}.py")],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AIRFLOW_HOME": airflow_home},
+        ).stdout
     result: dict[str, Any] = json.loads(output)
     print(f"bench: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return result

@@ -5,7 +5,7 @@ The template (``1002`` in the sandbox: ``[{1}] {2}``) gets its parameters from X
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
@@ -17,6 +17,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tencent-sms", "example"],
+    # Transient errors that outlast the operator's own attempts end the try: Airflow's retries resume.
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
 ) as dag:
 
     @task
@@ -38,7 +40,9 @@ with DAG(
         phone_numbers=on_call_team(),
         template_id="1002",
         template_params=[
-            "Report {{ ds }}",
+            # Not {{ ds }}: a run triggered by hand has no logical date in Airflow 3. The day the run is for,
+            # else the day it was started.
+            "Report {{ (dag_run.logical_date or dag_run.run_after) | ds }}",
             "orders={{ ti.xcom_pull(task_ids='count_orders') }} "
             "revenue={{ ti.xcom_pull(task_ids='sum_revenue') }}",
         ],

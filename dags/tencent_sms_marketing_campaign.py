@@ -7,7 +7,7 @@ unsubscribe keyword (collected by the ``tencent_sms_collect_opt_outs`` example) 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
@@ -22,6 +22,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["tencent-sms", "example"],
+    # Transient errors that outlast the operator's own attempts end the try: Airflow's retries resume.
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
 ) as dag:
 
     @task

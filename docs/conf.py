@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS / "_ext"))
+# autodoc imports the provider, which imports Airflow, which reads (and creates) $AIRFLOW_HOME, by default
+# ~/airflow. The docs build must not touch the reader's Airflow: it gets its own, inside the build folder.
+os.environ["AIRFLOW_HOME"] = str(DOCS / "_build" / "airflow_home")
 
 project = "airflow-provider-tencent-sms"
 author = "airflow-provider-tencent-sms developers"

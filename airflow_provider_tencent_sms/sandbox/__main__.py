@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import shlex
@@ -15,6 +16,8 @@ from .frequency import FrequencyLimits
 from .sandbox import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, DEFAULT_SMS_SDK_APP_ID, DEFAULT_TIMEZONE, Sandbox
 
 INDIVIDUAL_PARAM_LENGTH_LIMIT = 12
+#: Not 8080, the port of Airflow's api-server, which often runs next to the sandbox.
+DEFAULT_PORT = 8086
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
+        "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one (default: %(default)s)"
     )
     parser.add_argument("--secret-id", default=DEFAULT_SECRET_ID, help="the SecretId to accept")
     parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="the SecretKey to accept")
@@ -80,6 +83,15 @@ def _banner(sandbox: Sandbox) -> str:
     return "\n".join(lines)
 
 
+def _startup_problem(exc: Exception, host: str, port: int) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another sandbox, an Airflow api-server or some other "
+            "server): choose another with --port N, or --port 0 for a free one"
+        )
+    return str(exc)
+
+
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -106,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         sandbox.start()
     except (ValueError, OSError) as exc:
-        print(f"tencent-sms-sandbox: {exc}", file=sys.stderr)
+        print(f"tencent-sms-sandbox: {_startup_problem(exc, args.host, args.port)}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(_banner(sandbox), flush=True)

@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Playwright waits 5 s by default; a 2-core machine busy with Airflow's components can take longer to
+#: render a page, which is slowness, not a failure.
+UI_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",  # running as root in a container
@@ -26,6 +29,7 @@ CHROMIUM_ARGS = [
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        expect.set_options(timeout=UI_TIMEOUT_MS)
         try:
             yield browser
         finally:

@@ -15,7 +15,7 @@ from airflow_provider_tencent_sms.sandbox import Sandbox
 
 from .airflow_api import AirflowApi
 from .airflow_ui import ConnectionsPage
-from .browser import CHROMIUM, chromium
+from .browser import CHROMIUM, UI_TIMEOUT_MS, chromium
 from .conftest import REPO
 from .deployment import Deployment
 
@@ -50,6 +50,7 @@ pytestmark = [
 def page(artifacts: Path) -> Iterator[Page]:
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(UI_TIMEOUT_MS)
         try:
             yield page
         finally:

@@ -22,7 +22,9 @@ class TaskOutcome:
 class ExampleRun:
     run_id: str
     state: str
-    logical_date: datetime
+    #: None for a run triggered by hand without one (Airflow 3); run_after is always set.
+    logical_date: datetime | None
+    run_after: datetime
     tasks: dict[str, TaskOutcome]
 
     @property
@@ -46,14 +48,18 @@ def example(file_name: str) -> Any:
     return module.dag
 
 
-def run_example(dag: Any, conf: dict[str, Any] | None = None) -> ExampleRun:
-    """Run ``dag`` once with ``dag.test()`` (tasks and triggers in this process) and read back the outcome."""
+def run_example(dag: Any, conf: dict[str, Any] | None = None, **test_args: Any) -> ExampleRun:
+    """Run ``dag`` once with ``dag.test()`` (tasks and triggers in this process) and read back the outcome.
+
+    :param test_args: more arguments for ``dag.test()``, e.g. ``logical_date=None`` for a run as
+        ``airflow dags trigger`` starts it in Airflow 3, without a logical date.
+    """
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    run = dag.test(run_conf=conf)
+    run = dag.test(run_conf=conf, **test_args)
     with create_session() as session:
         returned = {
             xcom.task_id: xcom.value
@@ -73,4 +79,4 @@ def run_example(dag: Any, conf: dict[str, Any] | None = None) -> ExampleRun:
                 )
             )
         }
-    return ExampleRun(run.run_id, str(run.state), run.logical_date, tasks)
+    return ExampleRun(run.run_id, str(run.state), run.logical_date, run.run_after, tasks)

@@ -24,6 +24,8 @@ ALERTS = "tencent_sms_pipeline_alerts.py"
 CAMPAIGN = "tencent_sms_marketing_campaign.py"
 ON_CALL = "+8613800138000"
 RETRY_ALERT = "【Airflow】[extract] retrying after: source database not reachable"
+#: The daily report's on-call numbers, in E.164.
+REPORT_NUMBERS = ["+8613800138000", "+8613900139000", "+16502530000"]
 FAILURE_ALERT = "【Airflow】[extract] failed: source database not reachable"
 OFFERS = {
     "+8613800138000": "【Airflow】Ann: 20% off Reply TD to unsubscribe.",
@@ -77,13 +79,30 @@ def test_daily_report_carries_the_computed_figures_to_each_on_call_number(sandbo
     )
     # The three numbers are written in three formats in the DAG; each gets one message, in E.164.
     text = f"【Airflow】[Report {run.logical_date:%Y-%m-%d}] orders=1284 revenue=56789.5"
-    assert texts_by_number(sandbox) == dict.fromkeys(
-        ["+8613800138000", "+8613900139000", "+16502530000"], text
-    )
+    assert texts_by_number(sandbox) == dict.fromkeys(REPORT_NUMBERS, text)
     summary = run.tasks["send_report"].return_value
     # Mainland and global numbers go in separate requests.
     assert (summary["sent"], summary["failed"], summary["fee"], summary["requests"]) == (3, 0, 3, 2)
     assert summary["deferrals"] == []
+
+
+@pytest.mark.parametrize(
+    "logical_date",
+    [
+        # `airflow dags trigger` in Airflow 3 starts a run without a logical date: no {{ ds }} in its context.
+        None,
+        # Re-sending an earlier day's report: that day, not today.
+        datetime(2026, 1, 5, 9, tzinfo=timezone.utc),
+    ],
+    ids=["triggered-by-hand", "earlier-day"],
+)
+def test_daily_report_names_the_day_of_its_run_whatever_started_it(sandbox, logical_date):
+    run = run_example(example(REPORT), logical_date=logical_date)
+    assert run.logical_date == logical_date
+    assert run.states["send_report"] == ("success", 1)
+    day = logical_date or run.run_after
+    text = f"【Airflow】[Report {day:%Y-%m-%d}] orders=1284 revenue=56789.5"
+    assert texts_by_number(sandbox) == dict.fromkeys(REPORT_NUMBERS, text)
 
 
 def test_alerts_a_retry_and_then_success(sandbox):

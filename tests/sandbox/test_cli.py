@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,39 +13,8 @@ from pathlib import Path
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from .client import MAINLAND, Endpoint, call, common_client, send_params
-
-SCRIPT = Path(sys.executable).parent / "tencent-sms-sandbox"
-
-
-class Running:
-    """A sandbox process and what its banner said."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [str(SCRIPT), "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.banner: list[str] = []
-        for line in self.process.stdout:
-            self.banner.append(line.rstrip("\n"))
-            if "AIRFLOW_CONN_TENCENT_SMS_DEFAULT=" in line:
-                break
-        match = re.search(r"listening on (http://\S+)", self.banner[0])
-        assert match, self.banner
-        self.url = match.group(1)
-        self.connection = json.loads(shlex.split(self.banner[-1].split("=", 1)[1])[0])
-
-    def endpoint(self, secret_key: str | None = None) -> Endpoint:
-        return Endpoint(self.url, self.connection["login"], secret_key or self.connection["password"])
-
-    def stop(self) -> tuple[int, str]:
-        self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=10)
-        return self.process.returncode, stderr
+from .client import MAINLAND, call, common_client, send_params
+from .process import SCRIPT, Running
 
 
 @pytest.fixture
@@ -157,3 +125,22 @@ def test_running_the_module_does_not_import_airflow() -> None:
         check=True,
     ).stdout
     assert "--latency-ms" in help_text
+
+
+def test_the_default_port_is_not_airflows_api_server_port() -> None:
+    help_text = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, check=True).stdout
+    default = int(re.search(r"\(default: (\d+)\)", help_text.split("--port", 1)[1]).group(1))
+    assert default != 8080  # `airflow api-server` and `airflow standalone` listen there
+
+
+def test_a_port_in_use_names_the_option_to_choose_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(SCRIPT), "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port" in result.stderr
