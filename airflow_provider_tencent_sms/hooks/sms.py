@@ -397,15 +397,11 @@ class TencentSmsHook(BaseHook):
                 "SendSmsOperator batches larger sends"
             )
         config = self.config
-        app_id = sms_sdk_app_id or config.sms_sdk_app_id
-        if not app_id:
-            raise ValueError(
-                "No SMS application id: pass sms_sdk_app_id or set the connection extra 'sms_sdk_app_id'"
-            )
+        app_id = self._app_id(sms_sdk_app_id)
         names = _SEND_SMS_NAMES[config.api_version]
         params: dict[str, Any] = {
             "PhoneNumberSet": numbers,
-            names["app"]: str(app_id),
+            names["app"]: app_id,
             names["template"]: str(template_id),
             "TemplateParamSet": [str(p) for p in template_params],
         }
