@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import urllib.request
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +32,10 @@ EXTRA_KEYS = (
     "token",
     "language",
     "timeout",
+    "ca_bundle",
 )
+#: Environment variables naming a CA bundle, in the order requests and curl read them.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 class UnknownExtraKeyWarning(UserWarning):
@@ -51,6 +56,49 @@ class ConnectionConfig:
     token: str | None = field(default=None, repr=False)
     language: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    #: A PEM file of the certificate authorities to trust instead of the system's (a private CA, a proxy).
+    ca_bundle: str | None = None
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How requests reach the endpoint; the one source of these settings for both HTTP clients.
+
+    :param verify: the CA bundle to verify the server's certificate with, or True for the system's.
+    :param proxy: the proxy URL for the endpoint (from the usual ``*_PROXY`` variables), or None.
+    """
+
+    endpoint: str
+    host: str
+    verify: str | bool
+    proxy: str | None
+    connect_timeout: float
+    timeout: float
+
+
+def transport(config: ConnectionConfig, environ: Mapping[str, str] = os.environ) -> Transport:
+    """Resolve the connection's endpoint, TLS and proxy settings, once per hook."""
+    parts = urlsplit(config.endpoint)
+    ca_bundle = config.ca_bundle or next((environ[v] for v in CA_BUNDLE_VARIABLES if environ.get(v)), None)
+    if ca_bundle is not None and not os.path.isfile(ca_bundle):
+        source = "connection extra 'ca_bundle'" if config.ca_bundle else "the CA-bundle environment variable"
+        raise InvalidConnectionError(
+            f"The CA bundle {ca_bundle!r} from {source} is not a readable file: "
+            "give the path of a PEM file of the certificate authorities to trust."
+        )
+    proxies = urllib.request.getproxies_environment()
+    proxy = None
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    if not bypass(parts.hostname or "", proxies):
+        proxy = proxies.get(parts.scheme) or proxies.get("all")
+    return Transport(
+        endpoint=config.endpoint,
+        host=parts.netloc,
+        verify=ca_bundle or True,
+        proxy=proxy,
+        connect_timeout=min(CONNECT_TIMEOUT, config.timeout),
+        timeout=config.timeout,
+    )
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -202,4 +250,5 @@ def parse_connection(
         token=_optional_str(values, "token"),
         language=language,
         timeout=timeout,
+        ca_bundle=_optional_str(values, "ca_bundle"),
     )

@@ -1,29 +1,44 @@
-"""Sending many SendSms requests concurrently, under a rate cap, recording each outcome in the ledger.
+"""Sending many SendSms requests from one thread, under a rate cap, recording each outcome in the ledger.
 
-Worker threads only do HTTP; every ledger change happens on the calling thread, which also writes the
-ledger ahead of each group of requests, so a crash can never lose the fact that a request may have left.
+One event loop (libcurl's multi interface, :mod:`.engine`) keeps as many requests in flight as the rate and
+the measured latency call for. The ledger is written ahead of the requests in slices of about a quarter
+of a second's worth: each slice is marked as possibly on the wire and stored before any of its requests
+leaves, so a crash can never lose the fact that a request may have been sent, while storing costs one
+write per slice rather than one per request. When the loop is stopped (``on_kill``, a timeout) it waits
+briefly for answers in flight, gives back the units of the slice that never started and stores the
+ledger: the next try sends those, and treats the requests still unanswered as outcome unknown.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from queue import Empty, SimpleQueue
 from typing import Any
 
 from .batching import Batch
+from .calls import (
+    api_headers,
+    curl_failure,
+    encode,
+    fee_if_all_sent,
+    read_answer,
+    send_sms_params,
+    send_status_items,
+)
 from .cost import FeeBudget
+from .engine import CurlEngine, Reply, usable_connections
 from .error_codes import Disposition
-from .exceptions import OutcomeUnknownError, RequestNotSentError, TencentSmsApiError, TencentSmsError
-from .hooks.sms import SendStatus, TencentSmsHook
+from .exceptions import OutcomeUnknownError, TencentSmsApiError, TencentSmsError, is_transient_not_sent
+from .hooks.sms import TencentSmsHook
 from .ledger import Ledger, SendUnit
+from .pacing import DEFAULT_MAX_CONCURRENCY, InFlightLimit, Pacer
 from .phone import mask
-from .rate_limit import RateLimiter
 from .wording import plural
 
 log = logging.getLogger(__name__)
@@ -32,7 +47,16 @@ log = logging.getLogger(__name__)
 PER_REQUEST_LOG_LIMIT = 10
 PROGRESS_INTERVAL = 5.0
 CHECKPOINT_INTERVAL = 2.0
+#: How much sending one write-ahead slice covers, in seconds at the current rate.
+SLICE_SECONDS = 0.25
 MAX_BACKOFF = 30.0
+#: Refusals for Tencent's rate limit re-queue a request (it was not processed); after this many in a row
+#: for one request the account is taken as saturated and the request is left to an Airflow retry.
+MAX_RATE_LIMITED_ATTEMPTS = 20
+#: When stopped, answers already on their way are awaited this long before giving up on them.
+STOP_GRACE = 2.0
+#: The loop's longest sleep, so that a stop request is seen quickly.
+MAX_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -45,7 +69,8 @@ class SendSettings:
     session_context: str | None = None
     extend_code: str | None = None
     sender_id: str | None = None
-    max_concurrency: int = 16
+    #: The most requests in flight; fewer are used when the rate and latency need fewer.
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_requests_per_second: float = 1000.0
     #: Attempts per request for transient whole-request errors before leaving it to an Airflow retry.
     request_attempts: int = 3
@@ -58,14 +83,6 @@ class SendSettings:
 
 
 @dataclass
-class _Answer:
-    statuses: list[SendStatus] | None = None
-    error: TencentSmsError | None = None
-    #: Not sent: the round was stopped (a terminal error) or reached its deadline first.
-    skipped: bool = False
-
-
-@dataclass
 class DispatchResult:
     """How a round of sending ended, beyond what the ledger already records."""
 
@@ -75,6 +92,9 @@ class DispatchResult:
     stopped_at_deadline: bool = False
     #: A request was not started because its estimated fee would have passed ``max_fee``.
     stopped_at_budget: bool = False
+    #: Stopped from outside (``stop()``, i.e. ``on_kill``) before every unit was sent.
+    interrupted: bool = False
+    peak_in_flight: int = 0
 
 
 def backoff(error: TencentSmsError, attempt: int) -> float:
@@ -84,39 +104,25 @@ def backoff(error: TencentSmsError, attempt: int) -> float:
     return float(min(delay * 2**attempt, MAX_BACKOFF))
 
 
-def _billed(answer: _Answer) -> int | None:
-    """What Tencent billed for an answered request: its reported fees; None when the outcome is unknown."""
-    if answer.statuses is not None:
-        return sum(status.fee for status in answer.statuses)
-    if isinstance(answer.error, OutcomeUnknownError) or (
-        answer.error is not None and answer.error.outcome_unknown
-    ):
-        return None
-    return 0
+@dataclass
+class _Job:
+    """A unit on its way: written ahead in the ledger, with the attempts it has had."""
 
-
-def _drain(completed: SimpleQueue[Future[_Answer]], timeout: float) -> list[Future[_Answer]]:
-    """Wait up to ``timeout`` for one finished future, then take every other one already there."""
-    try:
-        done = [completed.get(timeout=timeout)]
-    except Empty:
-        return []
-    while True:
-        try:
-            done.append(completed.get_nowait())
-        except Empty:
-            return done
+    unit: SendUnit
+    attempts: int = 0
+    rate_limited: int = 0
 
 
 class Dispatcher:
     """
     Runs one round of requests.
 
-    :param hook: the hook whose session the worker threads share.
+    :param hook: gives the connection, its transport settings and the signer.
     :param batches: the batch plan; units refer to it by index.
     :param ledger: where outcomes are recorded.
     :param settings: request parameters and limits.
-    :param checkpoint: stores the ledger durably; called before requests start and every few seconds.
+    :param checkpoint: stores the ledger durably; called before each slice of requests starts, every few
+        seconds, and when the round ends or is stopped.
     :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
     :param budget: with ``max_fee``: each request reserves its estimated fee (``message_fees`` per batch
         times its numbers) before it starts, and is settled with the fee Tencent reports.
@@ -145,226 +151,300 @@ class Dispatcher:
         self.clock = clock
         self.budget = budget
         self.message_fees = message_fees
-        self.limiter = RateLimiter(settings.max_requests_per_second)
         self._stop = threading.Event()
+        #: A terminal refusal: nothing more starts, answers in flight are still recorded.
+        self._halted = False
+
+    def stop(self) -> None:
+        """Ask a running round to stop soon (safe from a signal handler or another thread)."""
+        self._stop.set()
 
     def _positions(self, unit: SendUnit) -> Sequence[int]:
         return unit.positions if unit.positions is not None else range(len(self.batches[unit.batch].numbers))
 
+    def _numbers(self, unit: SendUnit) -> list[str]:
+        numbers = self.batches[unit.batch].numbers
+        if unit.positions is None:
+            return list(numbers)
+        return [numbers[p] for p in unit.positions]
+
     def _past_deadline(self) -> bool:
         return self.deadline is not None and self.clock() >= self.deadline
 
-    def _send(self, unit: SendUnit) -> _Answer:
-        """Worker thread: one request, with in-place retries for errors that prove nothing was sent."""
-        batch = self.batches[unit.batch]
-        numbers = [batch.numbers[p] for p in self._positions(unit)]
+    def _body(self, unit: SendUnit) -> bytes:
         s = self.settings
-        for attempt in range(s.request_attempts):
-            if self._stop.is_set() or self._past_deadline():
-                return _Answer(skipped=True)
-            self.limiter.acquire()
-            try:
-                statuses = self.hook.send_sms(
-                    numbers,
-                    s.template_id,
-                    batch.template_params,
-                    sign_name=s.sign_name,
-                    sms_sdk_app_id=s.sms_sdk_app_id,
-                    session_context=s.session_context,
-                    extend_code=s.extend_code,
-                    sender_id=s.sender_id,
-                )
-                return _Answer(statuses=statuses)
-            except (TencentSmsApiError, RequestNotSentError) as exc:
-                transient = exc.retryable and (
-                    not isinstance(exc, TencentSmsApiError) or exc.disposition is Disposition.TRANSIENT
-                )
-                if not transient or attempt + 1 >= s.request_attempts:
-                    return _Answer(error=exc)
-                wait = backoff(exc, attempt)
-                log.warning(
-                    "Request for %s not sent (%s); trying again in %s s (attempt %d of %d)",
-                    plural(len(numbers), "recipient"),
-                    exc,
-                    f"{wait:g}",
-                    attempt + 2,
-                    s.request_attempts,
-                )
-                self._stop.wait(wait)
-            except OutcomeUnknownError as exc:
-                return _Answer(error=exc)
-            except Exception as exc:
-                # Inputs are checked before any request starts, so an unexpected failure here most likely
-                # came while or after the request was on the wire: treat it as sent, never re-send it.
-                log.exception("Unexpected error while sending %d recipients", len(numbers))
-                return _Answer(error=OutcomeUnknownError(f"unexpected {type(exc).__name__}: {exc}"))
-        raise AssertionError("unreachable: the loop returns on its last attempt")
-
-    def _take(self, queue: deque[SendUnit], count: int, result: DispatchResult) -> list[SendUnit]:
-        """Up to ``count`` units off the queue; with a budget, only while it affords them, then none."""
-        if self.budget is None:
-            return [queue.popleft() for _ in range(count)]
-        chunk: list[SendUnit] = []
-        while len(chunk) < count:
-            unit = queue[0]
-            if not self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit))):
-                result.stopped_at_budget = True
-                queue.clear()
-                break
-            chunk.append(queue.popleft())
-        return chunk
+        return encode(
+            send_sms_params(
+                self.hook.config,
+                self._numbers(unit),
+                s.template_id,
+                self.batches[unit.batch].template_params,
+                sign_name=s.sign_name,
+                sms_sdk_app_id=s.sms_sdk_app_id,
+                session_context=s.session_context,
+                extend_code=s.extend_code,
+                sender_id=s.sender_id,
+            )
+        )
 
     def run(self, units: Sequence[SendUnit]) -> DispatchResult:
         result = DispatchResult()
         if not units:
             return result
+        transport = self.hook.transport
+        signer = self.hook.signer
+        # libcurl would otherwise wait for a "100 Continue" before sending bodies over 1 KB.
+        headers = [*_lines(api_headers(self.hook.config, "SendSms")), "Expect:"]
+        ceiling = usable_connections(self.settings.max_concurrency)
+        engine = CurlEngine(transport, ceiling)
+        limit = InFlightLimit(ceiling)
+        now = time.monotonic()
+        pacer = Pacer(self.settings.max_requests_per_second, now)
         total = len(units)
         verbose = total <= PER_REQUEST_LOG_LIMIT
-        queue = deque(units)
-        running: dict[Future[_Answer], SendUnit] = {}
-        # Finished futures arrive here: cheaper than concurrent.futures.wait(), which installs a waiter on
-        # every running future each time it is called.
-        completed: SimpleQueue[Future[_Answer]] = SimpleQueue()
-        window = max(1, self.settings.max_concurrency * 2)
-        started = last_progress = last_checkpoint = time.monotonic()
+        pending = deque(_Job(unit) for unit in units)
+        #: Written ahead, not started; and written ahead, waiting to be tried again: (when, order, job).
+        ready: deque[_Job] = deque()
+        delayed: list[tuple[float, int, _Job]] = []
+        order = 0
         finished = 0
-        with ThreadPoolExecutor(self.settings.max_concurrency, thread_name_prefix="tencent-sms") as pool:
-            try:
-                while queue or running:
-                    if queue and len(running) < window and not self._stop.is_set():
-                        if self._past_deadline():
-                            result.stopped_at_deadline = True
-                            queue.clear()
-                        else:
-                            chunk = self._take(queue, min(window - len(running), len(queue)), result)
-                            # Write-ahead: the ledger must know these may leave before any of them does.
-                            self.ledger.start(chunk)
-                            self.checkpoint()
-                            last_checkpoint = time.monotonic()
-                            for unit in chunk:
-                                future = pool.submit(self._send, unit)
-                                running[future] = unit
-                                future.add_done_callback(completed.put)
-                    if not running:
+        started = last_progress = last_checkpoint = now
+        try:
+            while (pending or ready or delayed or engine.in_flight) and not self._stop.is_set():
+                now = time.monotonic()
+                while delayed and delayed[0][0] <= now:
+                    ready.append(heapq.heappop(delayed)[2])
+                if (pending or ready or delayed) and (self._halted or self._past_deadline()):
+                    result.stopped_at_deadline = result.stopped_at_deadline or not self._halted
+                    result.not_sent += self._give_back(pending, ready, delayed)
+                if not ready and pending:
+                    size = max(1, math.ceil(pacer.rate * SLICE_SECONDS))
+                    chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
+                    # Write-ahead: the ledger must know these may leave before any of them does. (In
+                    # `ready` first: if storing fails, the cleanup below gives them back.)
+                    self.ledger.start(job.unit for job in chunk)
+                    ready.extend(chunk)
+                    self.checkpoint()
+                    now = last_checkpoint = time.monotonic()
+                pacer.recover(now)
+                while ready and engine.in_flight < limit.current and pacer.take(now):
+                    job = ready.popleft()
+                    if not self._reserve(job.unit):
+                        # Over max_fee: nothing more starts; what is in flight is still recorded.
+                        result.stopped_at_budget = self._halted = True
+                        ready.appendleft(job)
                         break
-                    for future in _drain(completed, timeout=1.0):
-                        unit = running.pop(future)
-                        answer = future.result()
-                        self._record(unit, answer, result, verbose, finished + 1, total)
-                        if self.budget is not None:
-                            self.budget.settle(unit, _billed(answer))
+                    body = self._body(job.unit)
+                    engine.start(job, body, [*headers, *_lines(signer.headers(body, transport.host))])
+                limit.note(engine.in_flight)
+                wait = MAX_POLL
+                if ready and engine.in_flight < limit.current:
+                    wait = min(wait, pacer.wait(now))
+                if delayed:
+                    wait = min(wait, max(0.0, delayed[0][0] - now))
+                for reply in engine.poll(wait):
+                    limit.answered(reply.seconds, pacer.rate)
+                    job = reply.token
+                    billed = (self.ledger.fee, self.ledger.unknown_count)
+                    retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
+                    self._settle_fee(job.unit, *billed)
+                    if retry_in is None:
                         finished += 1
-                    now = time.monotonic()
-                    if not verbose and now - last_progress >= PROGRESS_INTERVAL:
-                        self._log_progress(finished, total, now - started)
-                        last_progress = now
-                    if now - last_checkpoint >= CHECKPOINT_INTERVAL:
-                        self.checkpoint()
-                        last_checkpoint = now
-            finally:
-                # An exception here (e.g. the task being killed) must not leave threads sending.
-                self._stop.set()
-                for future, unit in running.items():
-                    if future.cancel():
-                        self.ledger.release(unit)
-                for unit in queue:
-                    self.ledger.release(unit)
+                    elif retry_in == 0:
+                        ready.append(job)
+                    else:
+                        order += 1
+                        heapq.heappush(delayed, (time.monotonic() + retry_in, order, job))
+                now = time.monotonic()
+                if not verbose and now - last_progress >= PROGRESS_INTERVAL:
+                    self._log_progress(finished, total, now - started, engine.in_flight)
+                    last_progress = now
+                if now - last_checkpoint >= CHECKPOINT_INTERVAL:
+                    self.checkpoint()
+                    last_checkpoint = now
+        finally:
+            # Stopped (on_kill, a timeout, an unexpected error) or done: nothing more starts; answers on
+            # their way get a short grace; what never started goes back to the ledger's to-do list.
+            result.interrupted = self._stop.is_set() and bool(pending or ready or delayed or engine.in_flight)
+            result.not_sent += self._give_back(pending, ready, delayed)
+            grace = time.monotonic() + STOP_GRACE
+            while engine.in_flight and time.monotonic() < grace:
+                for reply in engine.poll(MAX_POLL):
+                    self._settle(reply.token, reply, result, pacer, verbose, finished + 1, total, final=True)
+                    finished += 1
+            abandoned = engine.abandon()
+            engine.close()
+            if abandoned:
+                log.error(
+                    "Stopped with %d requests unanswered: they stay marked as possibly sent and are never "
+                    "sent again",
+                    len(abandoned),
+                )
+            self.checkpoint()
+            result.peak_in_flight = limit.peak
         if not verbose:
-            self._log_progress(finished, total, time.monotonic() - started)
+            self._log_progress(finished, total, time.monotonic() - started, 0)
         return result
 
-    def _record(
-        self, unit: SendUnit, answer: _Answer, result: DispatchResult, verbose: bool, index: int, total: int
-    ) -> None:
+    def _reserve(self, unit: SendUnit) -> bool:
+        if self.budget is None:
+            return True
+        return self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit)))
+
+    def _settle_fee(self, unit: SendUnit, fee_before: int, unknown_before: int) -> None:
+        """Settle a request's reservation with what the ledger recorded for its answer: Tencent's reported
+        fee, or (some recipients' outcome unknown) the reservation itself."""
+        if self.budget is not None:
+            unknown = self.ledger.unknown_count > unknown_before
+            self.budget.settle(unit, None if unknown else self.ledger.fee - fee_before)
+
+    def _give_back(
+        self, pending: deque[_Job], ready: deque[_Job], delayed: list[tuple[float, int, _Job]]
+    ) -> int:
+        """Units written ahead but never started are certainly not sent: release them."""
+        jobs = [*ready, *(item[2] for item in delayed)]
+        for job in jobs:
+            self.ledger.release(job.unit)
+        count = sum(len(self._positions(job.unit)) for job in [*jobs, *pending])
+        pending.clear()
+        ready.clear()
+        delayed.clear()
+        return count
+
+    def _settle(
+        self,
+        job: _Job,
+        reply: Reply,
+        result: DispatchResult,
+        pacer: Pacer,
+        verbose: bool,
+        index: int,
+        total: int,
+        *,
+        final: bool = False,
+    ) -> float | None:
+        """Record one reply; return None when settled, else seconds until the unit may be tried again."""
+        unit = job.unit
+        if reply.errno:
+            return self._failed(
+                job,
+                curl_failure(reply.errno, reply.error, reply.bytes_written, "SendSms"),
+                result,
+                pacer,
+                index,
+                total,
+                final,
+            )
+        try:
+            items = send_status_items(read_answer(reply.status, reply.body))
+        except TencentSmsApiError as exc:
+            return self._failed(job, exc, result, pacer, index, total, final)
+        positions = self._positions(unit)
+        self._record_items(unit, positions, items)
+        if verbose:
+            first = self.batches[unit.batch].numbers[positions[0]]
+            log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
+        return None
+
+    def _failed(
+        self,
+        job: _Job,
+        error: TencentSmsError,
+        result: DispatchResult,
+        pacer: Pacer,
+        index: int,
+        total: int,
+        final: bool,
+    ) -> float | None:
+        unit = job.unit
         positions = list(self._positions(unit))
-        s = self.settings
-        limits: dict[str, Any] = {
-            "now": self.clock(),
-            "max_attempts": s.recipient_attempts,
-            "max_wait": s.max_recipient_wait,
-            "retry_delay": s.recipient_retry_delay,
-        }
-        if answer.skipped:
-            self.ledger.release(unit)
-            result.not_sent += len(positions)
-            if self._past_deadline():
-                result.stopped_at_deadline = True
-        elif answer.statuses is not None:
-            self._record_statuses(unit, positions, answer.statuses, limits)
-            if verbose:
-                first = self.batches[unit.batch].numbers[positions[0]]
-                log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
-        elif isinstance(answer.error, OutcomeUnknownError) or (
-            answer.error is not None and answer.error.outcome_unknown
-        ):
+        if isinstance(error, OutcomeUnknownError) or error.outcome_unknown:
             self.ledger.record_unknown(unit, positions)
             log.error(
                 "Request %d/%d for %d recipients: outcome unknown (%s); they will not be sent to again",
                 index,
                 total,
                 len(positions),
-                answer.error,
+                error,
             )
-        elif isinstance(answer.error, TencentSmsApiError):
-            self._record_refusal(unit, positions, answer.error, result, limits)
-        else:
-            self.ledger.release(unit)
-            result.transient_error = answer.error
-            result.not_sent += len(positions)
-
-    def _record_statuses(
-        self,
-        unit: SendUnit,
-        positions: list[int],
-        statuses: list[SendStatus],
-        limits: dict[str, Any],
-    ) -> None:
-        batch = self.batches[unit.batch]
-        numbers = [batch.numbers[p] for p in positions]
-        # The common case, kept cheap for bulk sends: every number answered, every one sent.
-        if (
-            len(statuses) == len(numbers)
-            and all(status.code == "Ok" for status in statuses)
-            and {status.phone_number for status in statuses} == set(numbers)
-        ):
-            self.ledger.record_sent(unit, len(numbers), sum(status.fee for status in statuses))
-            return
-        by_number = {status.phone_number: status for status in statuses}
-        outcomes: list[tuple[str, str, int] | None] = []
-        for number in numbers:
-            status = by_number.get(number)
-            outcomes.append(None if status is None else (status.code, status.message, status.fee))
-        self.ledger.record_statuses(unit, positions, outcomes, **limits)
-
-    def _record_refusal(
-        self,
-        unit: SendUnit,
-        positions: list[int],
-        error: TencentSmsApiError,
-        result: DispatchResult,
-        limits: dict[str, Any],
-    ) -> None:
-        if error.disposition is Disposition.TERMINAL:
+            return None
+        if isinstance(error, TencentSmsApiError) and error.code.startswith("RequestLimitExceeded"):
+            # The account's API rate, shared with other senders: slow down; the request was refused, so
+            # sending it again later duplicates nothing.
+            self.ledger.rate_limited += 1
+            job.rate_limited += 1
+            if pacer.refused(time.monotonic()):
+                log.warning(
+                    "Tencent's API rate limit (%s): slowing down to %.0f requests/s", error.code, pacer.rate
+                )
+            if not final and job.rate_limited < MAX_RATE_LIMITED_ATTEMPTS:
+                return 0.0
+        elif not final and is_transient_not_sent(error) and job.attempts + 1 < self.settings.request_attempts:
+            wait = backoff(error, job.attempts)
+            job.attempts += 1
+            log.warning(
+                "Request for %s not sent (%s); trying again in %s s (attempt %d of %d)",
+                plural(len(positions), "recipient"),
+                error,
+                f"{wait:g}",
+                job.attempts + 1,
+                self.settings.request_attempts,
+            )
+            return wait
+        if isinstance(error, TencentSmsApiError) and error.disposition is Disposition.TERMINAL:
             self.ledger.release(unit)
             result.not_sent += len(positions)
             if result.terminal_error is None:
                 result.terminal_error = error
-            self._stop.set()
-        elif error.disposition is Disposition.TRANSIENT:
-            self.ledger.release(unit)
-            result.not_sent += len(positions)
-            result.transient_error = error
+            self._halted = True
+        elif isinstance(error, TencentSmsApiError) and error.disposition is not Disposition.TRANSIENT:
+            self.ledger.record_request_error(unit, positions, error.code, error.message, **self._limits())
         else:
-            self.ledger.record_request_error(unit, positions, error.code, error.message, **limits)
+            self.ledger.release(unit)
+            result.transient_error = error
+            result.not_sent += len(positions)
+        return None
 
-    def _log_progress(self, finished: int, total: int, elapsed: float) -> None:
+    def _limits(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "now": self.clock(),
+            "max_attempts": s.recipient_attempts,
+            "max_wait": s.max_recipient_wait,
+            "retry_delay": s.recipient_retry_delay,
+        }
+
+    def _record_items(self, unit: SendUnit, positions: Sequence[int], items: list[dict[str, Any]]) -> None:
+        numbers = self._numbers(unit)
+        # The common case, kept cheap for bulk sends: every number answered, every one sent.
+        fee = fee_if_all_sent(items, numbers)
+        if fee is not None:
+            self.ledger.record_sent(unit, len(numbers), fee)
+            return
+        by_number = {str(item.get("PhoneNumber", "")): item for item in items}
+        outcomes: list[tuple[str, str, int] | None] = []
+        for number in numbers:
+            item = by_number.get(number)
+            outcomes.append(
+                None
+                if item is None
+                else (str(item.get("Code", "")), str(item.get("Message", "")), int(item.get("Fee") or 0))
+            )
+        self.ledger.record_statuses(unit, list(positions), outcomes, **self._limits())
+
+    def _log_progress(self, finished: int, total: int, elapsed: float, in_flight: int) -> None:
         rate = finished / elapsed if elapsed > 0 else 0.0
         eta = (total - finished) / rate if rate > 0 else float("inf")
         log.info(
-            "Progress: %d/%d requests, %d recipients sent so far, %.0f requests/s, ETA %.0f s",
+            "Progress: %d/%d requests, %d recipients sent so far, %.0f requests/s, %d in flight, ETA %.0f s",
             finished,
             total,
             self.ledger.sent,
             rate,
+            in_flight,
             eta,
         )
+
+
+def _lines(headers: dict[str, str]) -> list[str]:
+    return [f"{name}: {value}" for name, value in headers.items()]

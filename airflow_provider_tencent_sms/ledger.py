@@ -65,6 +65,8 @@ class Ledger:
     sent: int = 0
     fee: int = 0
     requests: int = 0
+    #: Requests Tencent refused for the account's API rate (sent again later: they were not processed).
+    rate_limited: int = 0
     #: Tencent's message for each error code seen, once per code so failures cost a few bytes each.
     messages: dict[str, str] = field(default_factory=dict)
     #: (UTC ISO moment, reason) of each wait, newest last: shown in the task's result.
@@ -106,6 +108,7 @@ class Ledger:
             sent=int(raw.get("sent", 0)),
             fee=int(raw.get("fee", 0)),
             requests=int(raw.get("requests", 0)),
+            rate_limited=int(raw.get("rate_limited", 0)),
             deferrals=[(str(u), str(r)) for u, r in raw.get("deferrals", [])],
         )
         return ledger
@@ -144,6 +147,7 @@ class Ledger:
             "sent": self.sent,
             "fee": self.fee,
             "requests": self.requests,
+            "rate_limited": self.rate_limited,
             "deferrals": [list(d) for d in self.deferrals],
         }
 

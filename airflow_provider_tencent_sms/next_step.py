@@ -108,6 +108,13 @@ def next_step(
             "and clear the task (recipients already sent to are skipped).",
             retry=False,
         )
+    if round_result.interrupted:
+        return Fail(
+            f"Sending was stopped (the task was killed or timed out) with {plural(pending, 'recipient')} not "
+            f"yet sent; {plural(sent, 'recipient')} had their message and will not get another. "
+            f"{how_the_rest_is_sent(policy.retries)}",
+            retry=True,
+        )
     if round_result.stopped_at_deadline and window is not None:
         return Wait(window.next_opening(window.closing(now)), window, "the marketing window closes soon")
     if ledger.has_window_waiters:

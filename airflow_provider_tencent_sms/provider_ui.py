@@ -43,6 +43,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Read timeout of each request.",
         "schema": {"type": ["number", "null"], "default": 10},
     },
+    "ca_bundle": {
+        "label": "CA bundle",
+        "description": "Path of a PEM file of certificate authorities to trust (a private CA or TLS proxy).",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {

@@ -2,49 +2,50 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, SSLError
 
-from .. import __version__
+from ..action_limits import ActionLimiters
+from ..calls import (
+    SendStatus,
+    api_headers,
+    encode,
+    read_answer,
+    requests_failure,
+    send_sms_params,
+    send_status_items,
+    statuses,
+)
 from ..connection import (
-    CONNECT_TIMEOUT,
     DEFAULT_CONN_ID,
     ConnectionConfig,
+    Transport,
     missing_connection_error,
     parse_connection,
+    transport,
 )
-from ..error_codes import HTTP_ERROR_PREFIX, INVALID_RESPONSE, WRONG_APP_ID_CODES
-from ..exceptions import (
-    InvalidConnectionError,
-    OutcomeUnknownError,
-    RequestNotSentError,
-    TencentSmsApiError,
-    TencentSmsError,
-)
+from ..error_codes import WRONG_APP_ID_CODES
+from ..exceptions import InvalidConnectionError, TencentSmsApiError, TencentSmsError
 from ..phone import mask
 from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
-from ..rate_limit import ActionLimiters
 from ..replies import REPLY_HISTORY_DAYS, Reply
-from ..signing import JSON_CONTENT_TYPE, Credentials, Tc3Auth
+from ..signing import Credentials, Tc3Auth, Tc3Signer
 from ..templates import Template, review_status
 
 log = logging.getLogger(__name__)
 
-MAX_NUMBERS_PER_REQUEST = 200
+__all__ = ["SendStatus", "TencentSmsHook"]
+
 #: A number that is well-formed but is never sent to: test_connection only asks about it.
 _PROBE_NUMBER = "+8613800000000"
-_EXCERPT_CHARS = 200
 #: test_connection's read-only calls exist in this API version only.
 _QUERY_VERSION = "2021-01-11"
 #: SendStatusStatistics takes Beijing-time hours (UTC+8, no daylight saving time).
@@ -53,15 +54,6 @@ _BEIJING = timezone(timedelta(hours=8))
 _PAGE_SIZE = 100
 #: At most this many pages of signatures per region are read (a large account has a few hundred).
 _MAX_SIGN_PAGES = 20
-
-#: Wire names of SendSms parameters that differ between the two API versions.
-_SEND_SMS_NAMES = {
-    "2021-01-11": {"app": "SmsSdkAppId", "template": "TemplateId", "sign": "SignName"},
-    "2019-07-11": {"app": "SmsSdkAppid", "template": "TemplateID", "sign": "Sign"},
-}
-
-
-_new_tuple = tuple.__new__
 
 
 def _all_of_types(items: list[Any], allowed: tuple[type, ...]) -> bool:
@@ -101,63 +93,6 @@ def _list_argument(
                     f"{name}[{position}] is {kind}; each item must be a {accepted}: pass e.g. {example}"
                 )
     return items
-
-
-class SendStatus(NamedTuple):
-    """The outcome of one number in a SendSms request.
-
-    A named tuple rather than a dataclass: a bulk send builds hundreds of thousands of them, and a tuple
-    is several times cheaper to create.
-    """
-
-    phone_number: str
-    code: str
-    message: str
-    serial_no: str
-    fee: int
-    iso_code: str
-    session_context: str
-
-    @property
-    def ok(self) -> bool:
-        return self.code == "Ok"
-
-    @classmethod
-    def from_api(cls, item: dict[str, Any]) -> SendStatus:
-        get = item.get
-        # tuple.__new__ skips the named tuple's keyword handling: this runs once per recipient.
-        return _new_tuple(
-            cls,
-            (
-                str(get("PhoneNumber", "")),
-                str(get("Code", "")),
-                str(get("Message", "")),
-                str(get("SerialNo", "")),
-                int(get("Fee") or 0),
-                str(get("IsoCode", "")),
-                str(get("SessionContext", "")),
-            ),
-        )
-
-    def __repr__(self) -> str:
-        return f"SendStatus(phone_number={mask(self.phone_number)!r}, code={self.code!r}, fee={self.fee})"
-
-
-def _network_error(exc: requests.RequestException, action: str) -> TencentSmsError:
-    """Tell "never reached the server" from "sent, but no answer"."""
-    reason: BaseException | None = exc
-    seen = set()
-    while reason is not None and id(reason) not in seen:
-        seen.add(id(reason))
-        if isinstance(reason, NewConnectionError | NameResolutionError | ConnectTimeoutError | SSLError):
-            return RequestNotSentError(f"{action} was not sent: {type(reason).__name__}: {reason}")
-        reason = getattr(reason, "reason", None) or reason.__context__
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return RequestNotSentError(f"{action} was not sent: {type(exc).__name__}: {exc}")
-    return OutcomeUnknownError(
-        f"{action} was sent but no answer came back ({type(exc).__name__}); "
-        "Tencent may have processed it, so it is not re-sent blindly"
-    )
 
 
 class TencentSmsHook(BaseHook):
@@ -254,27 +189,30 @@ class TencentSmsHook(BaseHook):
             mask_secret(config.token)
 
     @cached_property
+    def transport(self) -> Transport:
+        """Endpoint, TLS, proxy and timeouts, resolved once: the same for every client of this hook."""
+        return transport(self.config)
+
+    @cached_property
+    def signer(self) -> Tc3Signer:
+        """The one signer of this hook's requests, whichever HTTP client sends them."""
+        config = self.config
+        return Tc3Signer(Credentials(config.secret_id, config.secret_key, config.token))
+
+    @cached_property
     def session(self) -> requests.Session:
         """One keep-alive session, its pool sized for ``max_connections`` concurrent requests."""
-        config = self.config
+        settings = self.transport
         session = requests.Session()
-        # Proxy and CA-bundle settings from the environment, resolved once: requests would otherwise
-        # re-read the whole environment on every request, a large share of a bulk send's CPU time.
-        session.proxies = requests.utils.get_environ_proxies(config.endpoint)
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        # Proxy and CA bundle resolved once (see ``transport``): requests would otherwise re-read the
+        # whole environment on every request.
+        session.proxies = {"http": settings.proxy, "https": settings.proxy} if settings.proxy else {}
+        session.verify = settings.verify
         session.trust_env = False
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.max_connections, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.auth = Tc3Auth(Credentials(config.secret_id, config.secret_key, config.token))
-        session.headers.update(
-            {
-                "Content-Type": JSON_CONTENT_TYPE,
-                "X-TC-RequestClient": f"airflow-provider-tencent-sms/{__version__}",
-            }
-        )
-        if config.language:
-            session.headers["X-TC-Language"] = config.language
+        session.auth = Tc3Auth(self.signer)
         return session
 
     def get_conn(self) -> requests.Session:
@@ -297,60 +235,17 @@ class TencentSmsHook(BaseHook):
         :raises RequestNotSentError: the request never reached the server (safe to retry).
         :raises OutcomeUnknownError: the request was sent but no answer came back.
         """
-        config = self.config
-        version = version or config.api_version
-        headers = {"X-TC-Action": action, "X-TC-Version": version}
-        if version != "2019-07-11":
-            headers["X-TC-Region"] = config.region
-        body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        settings = self.transport
         try:
             response = self.session.post(
-                config.endpoint,
-                data=body,
-                headers=headers,
-                timeout=(min(CONNECT_TIMEOUT, config.timeout), config.timeout),
+                settings.endpoint,
+                data=encode(params),
+                headers=api_headers(self.config, action, version),
+                timeout=(settings.connect_timeout, settings.timeout),
             )
         except requests.RequestException as exc:
-            raise _network_error(exc, action) from None
-        return self._read_response(response)
-
-    @staticmethod
-    def _read_response(response: requests.Response) -> dict[str, Any]:
-        status = response.status_code
-        try:
-            # The API answers UTF-8 JSON; parsing the bytes skips requests' charset guessing.
-            payload = json.loads(response.content)
-            answer = payload["Response"]
-            if not isinstance(answer, dict):
-                raise TypeError("Response is not an object")
-        except (ValueError, KeyError, TypeError):
-            # Not Tencent's answer: a proxy or gateway's page. Its hint (error_codes) says what that implies.
-            excerpt = " ".join(response.text[:_EXCERPT_CHARS].split())
-            code = INVALID_RESPONSE if status == 200 else f"{HTTP_ERROR_PREFIX}{status}"
-            raise TencentSmsApiError(
-                code,
-                f"HTTP {status} with a body that is not Tencent Cloud API JSON: {excerpt!r}",
-                http_status=status,
-                # A 5xx from a proxy may come after Tencent processed the request; a 4xx was refused.
-                outcome_unknown=status >= 500 or status == 200,
-            ) from None
-        error = answer.get("Error")
-        if error is not None:
-            raise TencentSmsApiError(
-                str(error.get("Code", "UnknownError")),
-                str(error.get("Message", "")),
-                answer.get("RequestId"),
-                http_status=status,
-            )
-        if status != 200:
-            raise TencentSmsApiError(
-                INVALID_RESPONSE,
-                f"HTTP {status} without an error in the body",
-                answer.get("RequestId"),
-                http_status=status,
-                outcome_unknown=True,
-            )
-        return answer
+            raise requests_failure(exc, action) from None
+        return read_answer(response.status_code, response.content)
 
     def send_sms(
         self,
@@ -389,42 +284,18 @@ class TencentSmsHook(BaseHook):
             "str, int or float",
             "['order 42', 3] (convert anything else to the text the SMS should show)",
         )
-        if not numbers:
-            raise ValueError("send_sms needs at least one phone number")
-        if len(numbers) > MAX_NUMBERS_PER_REQUEST:
-            raise ValueError(
-                f"send_sms takes at most {MAX_NUMBERS_PER_REQUEST} numbers per request, got {len(numbers)}; "
-                "SendSmsOperator batches larger sends"
-            )
-        config = self.config
-        app_id = self._app_id(sms_sdk_app_id)
-        names = _SEND_SMS_NAMES[config.api_version]
-        params: dict[str, Any] = {
-            "PhoneNumberSet": numbers,
-            names["app"]: app_id,
-            names["template"]: str(template_id),
-            "TemplateParamSet": [str(p) for p in template_params],
-        }
-        sign = sign_name or config.sign_name
-        if sign:
-            params[names["sign"]] = sign
-        for key, value in (
-            ("SessionContext", session_context),
-            ("ExtendCode", extend_code),
-            ("SenderId", sender_id),
-        ):
-            if value:
-                params[key] = value
-        answer = self.call("SendSms", params)
-        statuses = answer.get("SendStatusSet")
-        if not isinstance(statuses, list):
-            raise TencentSmsApiError(
-                INVALID_RESPONSE,
-                "SendSms answer has no SendStatusSet list",
-                answer.get("RequestId"),
-                outcome_unknown=True,
-            )
-        return [SendStatus.from_api(item) for item in statuses]
+        params = send_sms_params(
+            self.config,
+            numbers,
+            template_id,
+            template_params,
+            sign_name=sign_name,
+            sms_sdk_app_id=sms_sdk_app_id,
+            session_context=session_context,
+            extend_code=extend_code,
+            sender_id=sender_id,
+        )
+        return statuses(send_status_items(self.call("SendSms", params)))
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the connection with read-only calls; sends nothing.

@@ -17,6 +17,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from ..connection import DEFAULT_CONN_ID
 from ..ledger import Ledger, LedgerMismatchError
 from ..next_step import Fail, Finish, Policy, Send, Wait, next_step
+from ..pacing import DEFAULT_MAX_CONCURRENCY
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from ..batching import Batch
     from ..cost import FeeBudget
-    from ..dispatch import SendSettings
+    from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..recipients import Audience
     from .preflight import Preflight
@@ -117,7 +118,8 @@ class SendSmsOperator(BaseOperator):
         everyone else.
     :param allow_empty_params: send template parameters that are empty strings; by default an empty
         parameter fails the task before anything is sent, like one that rendered to ``None``.
-    :param max_concurrency: requests in flight at once.
+    :param max_concurrency: the most requests in flight at once; the sender keeps as many in flight as the
+        rate cap and the measured latency need (Little's law), up to this.
     :param max_requests_per_second: client-side cap on request starts (Tencent allows 3,000/s per account).
     :param request_attempts: attempts per request for transient errors that prove nothing was sent,
         before the task fails and Airflow's ``retries`` take over.
@@ -177,7 +179,7 @@ class SendSmsOperator(BaseOperator):
         on_invalid_number: str = "fail",
         allow_partial_failure: bool = False,
         allow_empty_params: bool = False,
-        max_concurrency: int = 16,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_requests_per_second: float = 1000.0,
         request_attempts: int = 3,
         recipient_retries: int = 2,
@@ -274,7 +276,7 @@ class SendSmsOperator(BaseOperator):
     def hook(self) -> TencentSmsHook:
         from ..hooks.sms import TencentSmsHook
 
-        return TencentSmsHook(self.tencent_sms_conn_id, max_connections=self.max_concurrency)
+        return TencentSmsHook(self.tencent_sms_conn_id)
 
     # -- Airflow entry points --------------------------------------------------------------------------
 
@@ -284,6 +286,12 @@ class SendSmsOperator(BaseOperator):
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
         return self._run_and_close(context)
+
+    def on_kill(self) -> None:
+        """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
+        dispatcher: Dispatcher | None = getattr(self, "_dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.stop()
 
     def _run_and_close(self, context: Context) -> dict[str, Any]:
         try:
@@ -348,7 +356,12 @@ class SendSmsOperator(BaseOperator):
                 budget=budget,
                 message_fees=fees or (),
             )
-            result = dispatcher.run(step.units)
+            # Reachable from on_kill(), which Airflow may call from a signal handler while run() sends.
+            self._dispatcher: Dispatcher | None = dispatcher
+            try:
+                result = dispatcher.run(step.units)
+            finally:
+                self._dispatcher = None
             checkpoint()
             step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), result)
             if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
@@ -506,6 +519,7 @@ class SendSmsOperator(BaseOperator):
 
         try:
             config = self.hook.config
+            self.hook.transport  # noqa: B018 - resolves (and checks) the CA bundle and proxy now
         except InvalidConnectionError as exc:
             raise AirflowFailException(str(exc)) from None
         if not (settings.sms_sdk_app_id or config.sms_sdk_app_id):
@@ -700,6 +714,7 @@ class SendSmsOperator(BaseOperator):
             "fee": ledger.fee,
             "estimated_fee": estimate(batches, fees).billed_sms if fees is not None else None,
             "requests": ledger.requests,
+            "rate_limited": ledger.rate_limited,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         help="zone of the 08:00-22:00 marketing window (default: %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a test CA made at start (its path is printed)"
+    )
     return parser
 
 
@@ -77,6 +80,13 @@ def _banner(sandbox: Sandbox) -> str:
         f"  SmsSdkAppId:  {sandbox.sms_sdk_app_id}",
         f"  Signature:    {sandbox.sign_name or '(none)'}",
         f"  Inbox:        {sandbox.url}/_sandbox/",
+        *(
+            [
+                f"  CA bundle:    {sandbox.ca_path} (trust it: connection extra ca_bundle or REQUESTS_CA_BUNDLE)"
+            ]
+            if sandbox.ca_path
+            else []
+        ),
         "Point Airflow at it with:",
         f"  export AIRFLOW_CONN_TENCENT_SMS_DEFAULT={shlex.quote(json.dumps(connection))}",
     ]
@@ -115,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sms_sdk_app_id=args.sms_sdk_app_id,
             timezone=args.timezone,
             log_requests=not args.quiet,
+            tls=args.tls,
         )
         sandbox.start()
     except (ValueError, OSError) as exc:

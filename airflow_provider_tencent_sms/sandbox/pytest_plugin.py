@@ -27,6 +27,15 @@ def tencent_sms_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
+def tencent_sms_tls_sandbox() -> Iterator[Sandbox]:
+    """A running sandbox serving HTTPS with a fresh test CA (``sandbox.ca_path``); stopped after the test."""
+    from .sandbox import Sandbox
+
+    with Sandbox(tls=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
 def tencent_sms_connection(tencent_sms_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """The sandbox, with ``AIRFLOW_CONN_TENCENT_SMS_DEFAULT`` pointing at it for the test's duration."""
     monkeypatch.setenv(CONNECTION_ENV_VAR, tencent_sms_sandbox.connection_json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from .replies import new_reply
 from .server import SandboxServer
 from .store import RequestRecord
 from .templates import Registry
+from .tls import TestCertificates
 
 # Well-known, printed at start: the sandbox guards nothing, so its credentials are not secret.
 DEFAULT_SECRET_ID = "AKIDsandbox00000000000000000000000000"  # noqa: S105
@@ -53,6 +55,7 @@ class Sandbox:
     :param timezone: the zone of the marketing window (08:00-22:00), of "daily" and of statistics' hours.
     :param max_messages: how many messages, receipts and request records are kept (oldest dropped first).
     :param log_requests: log one line per API request (action, version, outcome) at INFO level.
+    :param tls: serve HTTPS, with a certificate from a test CA made for this sandbox (see :attr:`ca_path`).
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Sandbox:
         timezone: str = DEFAULT_TIMEZONE,
         max_messages: int = DEFAULT_MAX_MESSAGES,
         log_requests: bool = False,
+        tls: bool = False,
     ) -> None:
         if latency_ms < 0 or max_messages < 1 or (param_length_limit is not None and param_length_limit < 1):
             raise ValueError("latency_ms must be >= 0, max_messages and param_length_limit >= 1")
@@ -96,6 +100,9 @@ class Sandbox:
         )
         self._ctx = Context.create(settings)
         self._address = (host, port)
+        self._tls = tls
+        self._certificates: TestCertificates | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -109,7 +116,13 @@ class Sandbox:
         """Listen and serve in a background thread; returns once requests are accepted."""
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
-        self._server = SandboxServer(self._address, Api(self._ctx))
+        context = None
+        if self._tls:
+            if self._certificates is None:
+                self._tls_dir = tempfile.TemporaryDirectory(prefix="tencent-sms-sandbox-tls-")
+                self._certificates = TestCertificates.create(self._tls_dir.name)
+            context = self._certificates.server_context()
+        self._server = SandboxServer(self._address, Api(self._ctx), context)
         # stop() waits for one poll interval: keep it short so that per-test sandboxes stop quickly.
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -130,6 +143,9 @@ class Sandbox:
         server.close_connections()
         thread.join()
         self._server = self._thread = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = self._certificates = None
 
     def wait(self) -> None:
         """Block until the sandbox is stopped (or the process interrupted)."""
@@ -163,7 +179,12 @@ class Sandbox:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def ca_path(self) -> str | None:
+        """The test CA's certificate (PEM) that HTTPS clients must trust; None without ``tls``."""
+        return str(self._certificates.ca_path) if self._certificates is not None else None
 
     @property
     def secret_id(self) -> str:
@@ -188,6 +209,8 @@ class Sandbox:
         extra: dict[str, str] = {"region": DEFAULT_REGION, "sms_sdk_app_id": self.sms_sdk_app_id}
         if self.sign_name:
             extra["sign_name"] = self.sign_name
+        if self.ca_path:
+            extra["ca_bundle"] = self.ca_path
         return json.dumps(
             {
                 "conn_type": "tencent_sms",

@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -45,10 +46,11 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], api: Api) -> None:
+    def __init__(self, address: tuple[str, int], api: Api, tls: ssl.SSLContext | None = None) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.api = api
+        self.tls = tls
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, SandboxHandler)
@@ -57,6 +59,17 @@ class SandboxServer(ThreadingHTTPServer):
         # HTTPServer.server_bind resolves the host's FQDN, which can hang where reverse DNS is slow.
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is not None:
+            # The TLS handshake runs in the connection's own thread, so a slow client holds up no other.
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                # E.g. a client that does not trust the sandbox's CA: its problem, reported on its side.
+                log.debug("TLS handshake with %s failed: %s", client_address, exc)
+                return
+        super().finish_request(request, client_address)
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:

@@ -180,3 +180,14 @@ with _register(DAG("sms_mapped_param_renders_none", schedule=None, start_date=ST
         template_id="1002",
         template_params=["Report", "{{ ti.xcom_pull(task_ids='nowhere') }}"],
     ).expand(phone_numbers=[numbers(1), numbers(1, start=5)])
+
+# 4,000 recipients = 20 requests at 10 a second: each try is cut off by its one-second execution_timeout
+# mid-send, and the next try goes on where it stopped.
+single_send(
+    "sms_timeout_mid_send",
+    4000,
+    max_requests_per_second=10,
+    execution_timeout=timedelta(seconds=1),
+    retries=5,
+    retry_delay=NO_WAIT,
+)

@@ -35,6 +35,7 @@ CUSTOM_FIELDS = [
     "Session token",
     "Language",
     "Timeout (seconds)",
+    "CA bundle",
 ]
 
 pytestmark = [
@@ -101,7 +102,8 @@ def test_connection_form_tests_saves_and_sends(
         inbox.url,
         inbox.secret_id,
     )
-    assert json.loads(stored["extra"]) | {"token": None} == {
+    # Fields left empty (the token, the CA bundle) may be stored as null.
+    assert json.loads(stored["extra"]) | {"token": None, "ca_bundle": None} == {
         "region": "ap-guangzhou",
         "sms_sdk_app_id": inbox.sms_sdk_app_id,
         "sign_name": inbox.sign_name,
@@ -109,6 +111,7 @@ def test_connection_form_tests_saves_and_sends(
         "token": None,
         "language": "en-US",
         "timeout": 15,
+        "ca_bundle": None,
     }
 
     verdict = ui.test(CONN_ID)

@@ -210,8 +210,9 @@ def test_the_hooks_connections_are_closed_when_the_task_ends(sandbox):
 
 
 def test_in_place_retries_log_the_wait_they_really_take(sandbox, caplog):
-    # RequestLimitExceeded asks for 1 s; the second wait is twice the first.
-    sandbox.add_fault(code="RequestLimitExceeded", count=2)
+    # The global sending-rate limit asks for 1 s; the second wait is twice the first. (The API's
+    # RequestLimitExceeded slows the whole sender down instead: tests/integration/test_bulk_sender.py.)
+    sandbox.add_fault(code="LimitExceeded.GlobalSmsSendingRateLimit", count=2)
     assert send(phone_numbers=numbers(1)).execute({"task_state_store": InMemoryTaskState()})["sent"] == 1
     log = caplog.text
     assert "trying again in 1 s (attempt 2 of 3)" in log

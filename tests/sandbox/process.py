@@ -34,7 +34,7 @@ class Running:
             self.banner.append(line.rstrip("\n"))
             if "AIRFLOW_CONN_TENCENT_SMS_DEFAULT=" in line:
                 break
-        match = re.search(r"listening on (http://\S+)", self.banner[0])
+        match = re.search(r"listening on (https?://\S+)", self.banner[0])
         assert match, self.banner
         self.url = match.group(1)
         self.connection = json.loads(shlex.split(self.banner[-1].split("=", 1)[1])[0])

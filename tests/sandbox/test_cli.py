@@ -52,6 +52,19 @@ def test_banner_sends_and_sigterm(run: type[Running]) -> None:
     assert "SendSms 2021-01-11 Ok (1 numbers)" in log
 
 
+def test_tls_serves_https_and_prints_the_ca_to_trust(run: type[Running], monkeypatch) -> None:
+    from airflow_provider_tencent_sms.hooks.sms import TencentSmsHook
+
+    running = run("--tls", "--quiet")
+    assert running.url.startswith("https://127.0.0.1:")
+    ca_path = running.connection["extra"]["ca_bundle"]
+    assert f"CA bundle:    {ca_path}" in "\n".join(running.banner)
+    monkeypatch.setenv("AIRFLOW_CONN_TENCENT_SMS_DEFAULT", json.dumps(running.connection))
+    (status,) = TencentSmsHook().send_sms(["+8613800138000"], "1002", ["a", "b"])
+    assert status.ok
+    assert running.stop()[0] == 0
+
+
 def test_flags(run: type[Running], tmp_path: Path) -> None:
     templates = tmp_path / "templates.json"
     templates.write_text(

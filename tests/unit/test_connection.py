@@ -11,6 +11,7 @@ from airflow_provider_tencent_sms.connection import (
     UnknownExtraKeyWarning,
     endpoint_url,
     parse_connection,
+    transport,
 )
 from airflow_provider_tencent_sms.exceptions import InvalidConnectionError
 
@@ -111,3 +112,32 @@ def test_repr_hides_key_and_token():
     config = _parse(password="hidden-key", extra={"token": "hidden-token"})
     assert "hidden-key" not in repr(config)
     assert "hidden-token" not in repr(config)
+
+
+def test_transport_takes_the_ca_bundle_from_the_extra_before_the_environment(tmp_path):
+    ours, theirs = tmp_path / "ours.pem", tmp_path / "theirs.pem"
+    ours.write_text("pem")
+    theirs.write_text("pem")
+    environ = {"REQUESTS_CA_BUNDLE": str(theirs)}
+    assert transport(_parse(extra={"ca_bundle": str(ours)}), environ).verify == str(ours)
+    assert transport(_parse(), environ).verify == str(theirs)
+    assert transport(_parse(), {"SSL_CERT_FILE": str(theirs)}).verify == str(theirs)
+    assert transport(_parse(), {}).verify is True
+
+
+def test_transport_refuses_a_ca_bundle_that_is_not_a_file(tmp_path):
+    with pytest.raises(InvalidConnectionError, match="not a readable file"):
+        transport(_parse(extra={"ca_bundle": str(tmp_path / "missing.pem")}), {})
+
+
+def test_transport_reads_proxies_and_their_exceptions(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    settings = transport(_parse(host="sms.tencentcloudapi.com", extra={"timeout": 20}), {})
+    assert settings.proxy == "http://proxy.example:3128"
+    assert (settings.connect_timeout, settings.timeout, settings.host) == (
+        5.0,
+        20.0,
+        "sms.tencentcloudapi.com",
+    )
+    assert transport(_parse(host="http://localhost:9000"), {}).proxy is None

@@ -163,3 +163,9 @@ def test_a_wait_is_always_in_utc_or_aware():
     )
     assert isinstance(step, Wait) and step.moment.tzinfo is not None
     assert step.moment.astimezone(timezone.utc) == (NOON + timedelta(seconds=30)).astimezone(timezone.utc)
+
+
+def test_a_send_stopped_by_on_kill_asks_for_a_retry_of_the_rest():
+    step = after(sent_everything(1), DispatchResult(interrupted=True, not_sent=200), retries=1)
+    assert isinstance(step, Fail) and step.retry
+    assert "stopped" in step.message and "200 recipients not yet sent" in step.message

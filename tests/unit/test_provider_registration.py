@@ -35,7 +35,16 @@ def test_provider_is_discovered(providers_manager):
 
 def test_ui_shows_custom_fields(providers_manager):
     widgets = providers_manager.connection_form_widgets
-    for name in ("region", "sms_sdk_app_id", "sign_name", "api_version", "token", "language", "timeout"):
+    for name in (
+        "region",
+        "sms_sdk_app_id",
+        "sign_name",
+        "api_version",
+        "token",
+        "language",
+        "timeout",
+        "ca_bundle",
+    ):
         assert f"extra__tencent_sms__{name}" in widgets, name
     token = widgets["extra__tencent_sms__token"]
     assert token.is_sensitive

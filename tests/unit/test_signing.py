@@ -14,6 +14,7 @@ from tencentcloud.common.sign import Sign
 from airflow_provider_tencent_sms.signing import (
     Credentials,
     Tc3Auth,
+    Tc3Signer,
     hmac_sha256,
     sign,
     utc_date,
@@ -142,3 +143,17 @@ def test_auth_signs_the_bytes_it_sends_and_keeps_the_key_out_of_repr():
     assert prepared.headers["Authorization"].endswith(f"Signature={expected}")
     assert "very-secret" not in repr(auth)
     assert "very-secret" not in repr(Credentials("AKIDx", "very-secret"))
+
+
+def test_signer_keeps_the_day_key_and_derives_a_new_one_after_midnight_utc():
+    now = [datetime(2026, 12, 3, 23, 59, 59, tzinfo=timezone.utc).timestamp()]
+    signer = Tc3Signer(Credentials("AKIDx", "very-secret"), clock=lambda: now[0])
+    before = signer.headers(b"{}", "sms.tencentcloudapi.com")
+    now[0] += 2  # 00:00:01 the next day: the scope date and the key change
+    after = signer.headers(b"{}", "sms.tencentcloudapi.com")
+    for headers in (before, after):
+        timestamp = int(headers["X-TC-Timestamp"])
+        expected = _sdk_signature("very-secret", timestamp, b"{}", "sms.tencentcloudapi.com")
+        assert headers["Authorization"].endswith(f"Signature={expected}")
+    assert "/2026-12-03/sms/" in before["Authorization"] and "/2026-12-04/sms/" in after["Authorization"]
+    assert "very-secret" not in repr(signer)

@@ -1,0 +1,107 @@
+"""How fast to start requests and how many to keep in flight: pure rules over a clock the caller passes.
+
+- :class:`Pacer` spaces request starts under the rate cap. Tencent's ``RequestLimitExceeded`` (the account
+  is shared with other senders) halves the rate; it then climbs back gradually to the cap.
+- :class:`InFlightLimit` sizes the number of requests in flight from the measured latency and the rate,
+  by Little's law (in flight = rate x latency) with headroom. Connections open gradually because starts
+  are paced: at 3,000 requests/s one new request (and at most one new connection) every 0.33 ms, never
+  hundreds at once; until the first answers tell the latency, the pacing alone bounds them.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Idle time is not banked beyond this: a late loop may catch up this many seconds' worth of starts, so any
+#: one-second window sees at most the cap plus ``BURST_SECONDS`` x the cap.
+BURST_SECONDS = 0.015
+#: A refusal halves the rate, at most once per this many seconds (the answers of requests already in flight
+#: all arrive together and are one signal).
+DECREASE_HOLD = 0.5
+#: After the last refusal, the rate recovers by this share of the cap per second.
+RECOVERY_PER_SECOND = 0.1
+MIN_RATE = 1.0
+
+#: The default ceiling on requests in flight: enough for 3,000 requests/s at up to about 300 ms.
+DEFAULT_MAX_CONCURRENCY = 1000
+
+#: Requests in flight = rate x latency x HEADROOM, plus a few for answers that take longer than usual.
+HEADROOM = 1.5
+SLACK = 8
+#: Latency estimate: an exponentially weighted mean, weight of each new sample.
+LATENCY_WEIGHT = 0.05
+
+
+class Pacer:
+    """Request starts at most ``cap`` per second, slowed by refusals and recovering after them.
+
+    :param cap: the most requests to start per second.
+    :param now: the current time on the caller's monotonic clock.
+    """
+
+    def __init__(self, cap: float, now: float) -> None:
+        if not cap > 0:
+            raise ValueError(f"the rate cap must be a positive number of requests per second, got {cap!r}")
+        self.cap = cap
+        self.rate = cap
+        self._next = now
+        self._last_cut = -math.inf
+        self._updated = now
+
+    def take(self, now: float) -> bool:
+        """Whether a request may start now; if so, its slot is used."""
+        if now < self._next:
+            return False
+        self._next = max(self._next, now - BURST_SECONDS) + 1.0 / self.rate
+        return True
+
+    def wait(self, now: float) -> float:
+        """Seconds until the next start is allowed."""
+        return max(0.0, self._next - now)
+
+    def refused(self, now: float) -> bool:
+        """Tencent refused a request for the rate: halve the rate (once per hold); True if it was cut."""
+        if now - self._last_cut < DECREASE_HOLD:
+            return False
+        self._last_cut = self._updated = now
+        self.rate = max(MIN_RATE, self.rate / 2)
+        self._next = max(self._next, now + 1.0 / self.rate)
+        return True
+
+    def recover(self, now: float) -> None:
+        """Let the rate climb back towards the cap, one small step per call."""
+        elapsed, self._updated = now - self._updated, now
+        if self.rate < self.cap and now - self._last_cut >= DECREASE_HOLD:
+            self.rate = min(self.cap, self.rate + self.cap * RECOVERY_PER_SECOND * elapsed)
+
+
+class InFlightLimit:
+    """How many requests may be in flight: Little's law from the measured latency.
+
+    :param ceiling: the most ever (``max_concurrency``, or fewer if file descriptors are short).
+    """
+
+    def __init__(self, ceiling: int) -> None:
+        if ceiling < 1:
+            raise ValueError(f"the in-flight ceiling must be at least 1, got {ceiling!r}")
+        self.ceiling = ceiling
+        self.latency: float | None = None
+        #: Before any answer only the pacing bounds the requests in flight.
+        self.current = ceiling
+        self.peak = 0
+
+    def target(self, rate: float) -> int:
+        if self.latency is None:
+            return self.ceiling
+        return min(self.ceiling, math.ceil(rate * self.latency * HEADROOM) + SLACK)
+
+    def answered(self, seconds: float, rate: float) -> None:
+        """One request took ``seconds``: update the latency estimate and the limit."""
+        if self.latency is None:
+            self.latency = seconds
+        else:
+            self.latency += LATENCY_WEIGHT * (seconds - self.latency)
+        self.current = self.target(rate)
+
+    def note(self, in_flight: int) -> None:
+        self.peak = max(self.peak, in_flight)
