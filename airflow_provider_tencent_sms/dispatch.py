@@ -39,6 +39,7 @@ from .hooks.sms import TencentSmsHook
 from .ledger import Ledger, SendUnit
 from .pacing import DEFAULT_MAX_CONCURRENCY, InFlightLimit, Pacer
 from .phone import mask
+from .session_context import compose
 from .wording import plural
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ class SendSettings:
     max_recipient_wait: float = 300.0
     #: Overrides the wait the error code calls for before retrying rate-limited recipients.
     recipient_retry_delay: float | None = None
+    #: The task instance's tag: each request's SessionContext names it and the batch (session_context.py).
+    task_instance: str | None = None
+
+    def context_for(self, batch: int) -> str | None:
+        """The SessionContext of a request of ``batch``: our tag, then the user's own context."""
+        if self.task_instance is None:
+            return self.session_context
+        return compose(self.task_instance, batch, self.session_context)
 
 
 @dataclass
@@ -181,7 +190,7 @@ class Dispatcher:
                 self.batches[unit.batch].template_params,
                 sign_name=s.sign_name,
                 sms_sdk_app_id=s.sms_sdk_app_id,
-                session_context=s.session_context,
+                session_context=s.context_for(unit.batch),
                 extend_code=s.extend_code,
                 sender_id=s.sender_id,
             )

@@ -17,6 +17,8 @@ from .error_codes import Disposition, classify
 LEDGER_VERSION = 1
 MAX_DEFERRALS_KEPT = 20
 MAX_MESSAGE_CHARS = 200
+#: The carriers' description of a delivered message.
+_DELIVERED = "DELIVRD"
 
 
 class LedgerMismatchError(Exception):
@@ -36,6 +38,14 @@ class PendingRetry:
     code: str
     attempts: int
     not_before: float
+
+
+@dataclass
+class Watch:
+    """A round of receipt checks: since when (a ``time.time()``), and how many checks were made."""
+
+    origin: float
+    checks: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,19 @@ class Ledger:
     messages: dict[str, str] = field(default_factory=dict)
     #: (UTC ISO moment, reason) of each wait, newest last: shown in the task's result.
     deferrals: list[tuple[str, str]] = field(default_factory=list)
+    #: When the first request left (``time.time()``): receipts are looked for from then on.
+    first_send: float | None = None
+    #: What receipts said, batch → position → ``.`` (delivered, ``DELIVRD``), else ``+`` (delivered) or ``-``
+    #: (not) and the description.
+    receipts: dict[int, dict[int, str]] = field(default_factory=dict)
+    #: Looking for receipts of unknown outcomes; ``resent``: the unresolved ones were sent once more.
+    reconcile: Watch | None = None
+    #: Unknown recipients a receipt settled as sent.
+    reconciled: int = 0
+    resent: bool = False
+    #: Waiting for receipts of the recipients in ``checked`` (all of them, or a sample), after sending.
+    delivery: Watch | None = None
+    checked: dict[int, list[int]] = field(default_factory=dict)
 
     # -- persistence -----------------------------------------------------------------------------------
 
@@ -110,6 +133,16 @@ class Ledger:
             requests=int(raw.get("requests", 0)),
             rate_limited=int(raw.get("rate_limited", 0)),
             deferrals=[(str(u), str(r)) for u, r in raw.get("deferrals", [])],
+            first_send=raw.get("first_send"),
+            receipts={
+                int(b): {int(p): str(r) for p, r in items.items()}
+                for b, items in raw.get("receipts", {}).items()
+            },
+            reconcile=_watch(raw.get("reconcile")),
+            reconciled=int(raw.get("reconciled", 0)),
+            resent=bool(raw.get("resent", False)),
+            delivery=_watch(raw.get("delivery")),
+            checked={int(b): list(p) for b, p in raw.get("checked", {}).items()},
         )
         return ledger
 
@@ -127,7 +160,7 @@ class Ledger:
         return sum(batch_sizes[i] for i in lost) + sum(len(p) for _, p in stranded)
 
     def dump(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "v": LEDGER_VERSION,
             "plan": self.plan,
             "done": encode_ranges(self.done),
@@ -150,6 +183,20 @@ class Ledger:
             "rate_limited": self.rate_limited,
             "deferrals": [list(d) for d in self.deferrals],
         }
+        # Receipt state exists only for tasks that look for receipts: the common ledger stays as small.
+        optional: dict[str, Any] = {
+            "first_send": self.first_send,
+            "receipts": {
+                str(b): {str(p): r for p, r in items.items()} for b, items in self.receipts.items() if items
+            },
+            "reconcile": None if self.reconcile is None else [self.reconcile.origin, self.reconcile.checks],
+            "reconciled": self.reconciled,
+            "resent": self.resent,
+            "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
+            "checked": {str(b): p for b, p in self.checked.items() if p},
+        }
+        document.update((key, value) for key, value in optional.items() if value)
+        return document
 
     # -- what is left to do ----------------------------------------------------------------------------
 
@@ -299,6 +346,54 @@ class Ledger:
         """A unit was certainly not sent (refused before processing, or never started): forget it."""
         self._unstart(unit)
 
+    def note_first_send(self, now: float) -> None:
+        if self.first_send is None:
+            self.first_send = now
+
+    # -- receipts --------------------------------------------------------------------------------------
+
+    def record_receipt(self, batch: int, position: int, delivered: bool, description: str) -> None:
+        """What a receipt said about a recipient who was sent to."""
+        # By far the most common receipt, DELIVRD, takes one character.
+        common = delivered and description == _DELIVERED
+        value = "." if common else ("+" if delivered else "-") + description
+        self.receipts.setdefault(batch, {})[position] = value
+
+    def settle_unknown(self, batch: int, position: int, delivered: bool, description: str) -> None:
+        """A receipt proved that an unknown recipient's request was processed: they were sent to."""
+        self.unknown[batch].remove(position)
+        self.sent += 1
+        self.reconciled += 1
+        self.record_receipt(batch, position, delivered, description)
+
+    def receipt(self, batch: int, position: int) -> tuple[bool, str] | None:
+        """``(delivered, description)`` from the recipient's receipt, or None without one."""
+        value = self.receipts.get(batch, {}).get(position)
+        if value is None:
+            return None
+        return (True, _DELIVERED) if value == "." else (value[0] == "+", value[1:])
+
+    def resend_unknown(self) -> list[SendUnit]:
+        """Take the unresolved unknown recipients out, to be sent once more (never a second time)."""
+        units = [SendUnit(batch, tuple(p)) for batch, p in sorted(self.unknown.items()) if p]
+        self.unknown = {}
+        self.resent = True
+        return units
+
+    def sent_positions(self, batch_sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
+        """Every recipient who got the message, in plan order."""
+        for batch in sorted(self.done):
+            if batch in self.inflight:
+                continue
+            out = set(self.unknown.get(batch, ()))
+            out.update(self.failed.get(batch, {}))
+            out.update(self.retry.get(batch, {}))
+            out.update(self.window.get(batch, ()))
+            out.update(self.inflight_positions.get(batch, ()))
+            for position in range(batch_sizes[batch]):
+                if position not in out:
+                    yield batch, position
+
     def note_deferral(self, until: str, reason: str) -> None:
         self.deferrals = [*self.deferrals, (until, reason)][-MAX_DEFERRALS_KEPT:]
 
@@ -325,6 +420,10 @@ class Ledger:
     @property
     def waiting_count(self) -> int:
         return sum(len(i) for i in self.retry.values()) + sum(len(p) for p in self.window.values())
+
+
+def _watch(raw: Any) -> Watch | None:
+    return None if not raw else Watch(float(raw[0]), int(raw[1]))
 
 
 def encode_ranges(values: Iterable[int]) -> str:

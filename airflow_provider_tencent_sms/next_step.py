@@ -1,9 +1,10 @@
-"""What a send task does next, decided from its ledger alone: send, wait, finish or fail.
+"""What a send task does next, decided from its ledger alone: send, wait, look for receipts, finish or fail.
 
 Every way a send can go on (the marketing window, Tencent's own marketing-hours refusals, briefly
-rate-limited recipients, transient and terminal errors, partial failure) is decided here, in one pure
-function over plain data that is tested without Airflow or HTTP. The operator only carries the answer out:
-it sends, defers, returns or raises.
+rate-limited recipients, transient and terminal errors, unknown outcomes reconciled from delivery receipts,
+delivery reports, partial failure) is decided here, in one pure function over plain data that is tested
+without Airflow or HTTP. The operator only carries the answer out: it sends, defers, queries, returns or
+raises.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .ledger import Ledger, SendUnit
+from .reconciliation import next_check
 from .send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
 from .wording import plural
 
@@ -65,17 +67,47 @@ class Finish:
     partial: bool = False
 
 
-Step = Send | Wait | Fail | Finish
+@dataclass(frozen=True)
+class Reconcile:
+    """Look up, now, the receipts of the recipients whose outcome is unknown."""
+
+
+@dataclass(frozen=True)
+class Resend:
+    """The last lookup for the unknown recipients is over: send them once more (``resend_unresolved``)."""
+
+
+@dataclass(frozen=True)
+class CheckDelivery:
+    """Look up, now, the receipts of the checked recipients that have none yet."""
+
+
+Step = Send | Wait | Fail | Finish | Reconcile | Resend | CheckDelivery
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The task's settings that the decision depends on."""
+    """The task's settings that the decision depends on (durations of receipt checks in seconds)."""
 
     window: SendWindow | None = None
     window_margin: timedelta = timedelta(seconds=30)
     retries: int = 0
     allow_partial_failure: bool = False
+    #: Look up unknown outcomes in receipts (``on_unknown_outcome="reconcile"``).
+    reconcile: bool = False
+    reconcile_after: float = 120.0
+    reconcile_timeout: float = 3600.0
+    resend_unresolved: bool = False
+    wait_for_delivery: float | None = None
+    min_delivery_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the delivery check stands: whether every checked recipient has a receipt, and the rate."""
+
+    complete: bool
+    delivered_rate: float | None
 
 
 def next_step(
@@ -85,6 +117,7 @@ def next_step(
     policy: Policy,
     now: datetime,
     round_result: DispatchResult | None = None,
+    delivery: Delivery | None = None,
 ) -> Step:
     """Decide what the task does next.
 
@@ -93,8 +126,9 @@ def next_step(
     :param recipients: how many recipients the plan has.
     :param policy: the task's settings.
     :param now: the current time (aware).
-    :param round_result: what the round of sending that just ran reported beyond the ledger; ``None``
-        before this try has sent anything.
+    :param round_result: what the round of sending (or of receipt lookups) that just ran reported beyond
+        the ledger; ``None`` before this try has sent anything.
+    :param delivery: the delivery check, once the ledger's delivery watch has started.
     """
     window = policy.window
     if round_result is None:
@@ -137,11 +171,48 @@ def next_step(
             f"{how_the_rest_is_sent(policy.retries)}",
             retry=True,
         )
-    if ledger.failed_count + ledger.unknown_count:
-        if policy.allow_partial_failure:
-            return Finish(partial=True)
-        return Fail(failure_message(ledger, recipients), retry=False)
-    return Finish()
+    receipts = _receipt_step(ledger, policy, now, delivery)
+    if receipts is not None:
+        return receipts
+    partial = bool(ledger.failed_count + ledger.unknown_count)
+    if partial and not policy.allow_partial_failure:
+        return Fail(failure_message(ledger, recipients, policy.reconcile), retry=False)
+    if delivery is not None and policy.min_delivery_rate is not None:
+        rate = delivery.delivered_rate or 0.0
+        if rate < policy.min_delivery_rate:
+            return Fail(
+                f"{rate:.1%} of the checked recipients had a delivery receipt saying delivered within "
+                f"wait_for_delivery, below min_delivery_rate {policy.min_delivery_rate:.1%} (see the result's "
+                "'delivery'). Nobody is sent a second message.",
+                retry=False,
+            )
+    return Finish(partial=partial)
+
+
+def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Delivery | None) -> Step | None:
+    """Sending is over: look for receipts (or wait for the next lookup), re-send, or ``None``: nothing left."""
+    due: list[tuple[float, Step, str]] = []
+    watch = ledger.reconcile
+    if ledger.unknown_count and policy.reconcile and not ledger.resent and watch is not None:
+        moment = next_check(watch.origin, watch.checks, policy.reconcile_after, policy.reconcile_timeout)
+        if moment is None:
+            if policy.resend_unresolved:
+                return Resend()
+        else:
+            reason = f"{ledger.unknown_count} recipients' outcome is unknown; looking for their receipts"
+            due.append((moment, Reconcile(), reason))
+    wait = policy.wait_for_delivery
+    if ledger.delivery is not None and wait and delivery is not None and not delivery.complete:
+        first = min(policy.reconcile_after, wait)
+        moment = next_check(ledger.delivery.origin, ledger.delivery.checks, first, wait)
+        if moment is not None:
+            due.append((moment, CheckDelivery(), "waiting for delivery receipts"))
+    if not due:
+        return None
+    moment, step, reason = min(due, key=lambda item: item[0])
+    if moment <= now.timestamp():
+        return step
+    return Wait(datetime.fromtimestamp(moment, timezone.utc), None, reason)
 
 
 def _before_sending(
@@ -202,7 +273,7 @@ def how_the_rest_is_sent(retries: int) -> str:
     )
 
 
-def failure_message(ledger: Ledger, recipients: int) -> str:
+def failure_message(ledger: Ledger, recipients: int, reconciled: bool = False) -> str:
     """Why a send that reached everyone it could still fails: who did not get the message, by code."""
     by_code = Counter(failure.code for _, _, failure in ledger.failures())
     if ledger.unknown_count:
@@ -210,10 +281,15 @@ def failure_message(ledger: Ledger, recipients: int) -> str:
     counts = ", ".join(f"{code}: {count}" for code, count in sorted(by_code.items()))
     unknown = ""
     if ledger.unknown_count:
+        looked = (
+            "no delivery receipt of this task came for them by reconcile_timeout"
+            if reconciled
+            else "check delivery receipts (PullSmsSendStatusByPhoneNumber), or let the task do it with "
+            "on_unknown_outcome='reconcile'"
+        )
         unknown = (
             f" For {plural(ledger.unknown_count, 'recipient')} the outcome is unknown (sent, no answer): they "
-            "may have been delivered and are not re-sent; check delivery receipts "
-            "(PullSmsSendStatusByPhoneNumber)."
+            f"may have been delivered and are not re-sent; {looked}."
         )
     return (
         f"{ledger.failed_count + ledger.unknown_count} of {recipients} recipients did not get the message "

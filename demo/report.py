@@ -45,6 +45,7 @@ def summary_text(summary: Any) -> str:
             ("requests", "requests"),
             ("duplicates", "duplicates removed"),
             ("invalid", "invalid skipped"),
+            ("reconciled", "settled by receipts"),
         )
     ]
     deferrals = summary.get("deferrals") or []

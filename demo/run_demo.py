@@ -63,9 +63,12 @@ def _play(out: TextIO, scenario: Scenario, dag: DAG, sandbox: Sandbox, show_defe
     listeners = get_listener_manager()
     if scenario.fast_forward:
         listeners.add_listener(fast_forward)  # type: ignore[no-untyped-call]
+    for fault in scenario.faults:
+        sandbox.add_fault(**fault)
     try:
         result = run_dag(dag, scenario.conf)
     finally:
+        sandbox.clear_faults()
         if scenario.fast_forward:
             listeners.pm.unregister(fast_forward)
         fast_forward.stop()

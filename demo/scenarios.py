@@ -36,6 +36,8 @@ class Scenario:
     #: Skip the wait for the send window (see fast_forward.py).
     fast_forward: bool = False
     notes: Judge | None = None
+    #: Faults (``Sandbox.add_fault`` options) in force during the run.
+    faults: tuple[dict[str, Any], ...] = ()
 
 
 def _states(run: DagRunResult, expected: dict[str, tuple[str, int]]) -> list[str]:
@@ -156,6 +158,33 @@ def campaign_notes(run: DagRunResult, messages: list[Message], jump: Jump | None
     return notes
 
 
+NOTICE_NUMBERS = {"+8613800138000", "+8613900139000", "+8613700137000", "+16502530000", "+447911123456"}
+
+
+def check_delivery(run: DagRunResult, messages: list[Message], jump: Jump | None) -> list[str]:
+    problems = [*_states(run, {"send_notice": ("success", 1)}), *_once_each(messages, NOTICE_NUMBERS)]
+    problems += _summary(run, "send_notice", sent=5, unknown=0, reconciled=2)
+    summary = run.tasks["send_notice"].returned if "send_notice" in run.tasks else None
+    delivery = summary.get("delivery") if isinstance(summary, dict) else None
+    if not isinstance(delivery, dict) or (delivery.get("delivered"), delivery.get("exact")) != (5, True):
+        problems.append(f"expected an exact delivery report of 5 delivered, got {delivery!r}")
+    return problems
+
+
+def delivery_notes(run: DagRunResult, messages: list[Message], jump: Jump | None) -> list[str]:
+    summary = run.tasks["send_notice"].returned if "send_notice" in run.tasks else None
+    if not isinstance(summary, dict):
+        return []
+    delivery = summary.get("delivery") or {}
+    return [
+        "The answer to the global numbers' request was dropped after the sandbox accepted it: outcome unknown.",
+        f"The task deferred, looked their receipts up by number, and settled {summary.get('reconciled')} "
+        "recipients as sent: nobody was sent a second message.",
+        f"Delivery report: {delivery.get('delivered')} delivered, {delivery.get('failed')} failed, "
+        f"{delivery.get('no_receipt')} without a receipt (exact: {delivery.get('exact')}).",
+    ]
+
+
 SCENARIOS = (
     Scenario("Daily report", "tencent_sms_daily_report", check_report, send_task="send_report"),
     Scenario(
@@ -178,5 +207,14 @@ SCENARIOS = (
         send_task="send_offers",
         fast_forward=True,
         notes=campaign_notes,
+    ),
+    Scenario(
+        "Delivery receipts: a lost answer reconciled, a delivery report",
+        "tencent_sms_delivery_report",
+        check_delivery,
+        send_task="send_notice",
+        notes=delivery_notes,
+        # The request of the global numbers is processed, then its answer is lost.
+        faults=({"drop_connection": True, "phone_numbers": ["+16502530000"], "count": 1},),
     ),
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -13,7 +15,6 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 from requests.adapters import HTTPAdapter
 
-from ..action_limits import ActionLimiters
 from ..calls import (
     SendStatus,
     api_headers,
@@ -34,11 +35,23 @@ from ..connection import (
 )
 from ..error_codes import WRONG_APP_ID_CODES
 from ..exceptions import InvalidConnectionError, TencentSmsApiError, TencentSmsError
+from ..pacing import Pacer
 from ..phone import mask
 from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
 from ..replies import REPLY_HISTORY_DAYS, Reply
 from ..signing import Credentials, Tc3Auth, Tc3Signer
 from ..templates import Template, review_status
+from .receipts import (
+    PAGE_SIZE,
+    RATE_MARGIN,
+    RECEIPT_RATE_LIMITS,
+    CallbackStatistics,
+    Receipt,
+    check_limit,
+    history_range,
+    hour_range,
+    receipts_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +67,12 @@ _BEIJING = timezone(timedelta(hours=8))
 _PAGE_SIZE = 100
 #: At most this many pages of signatures per region are read (a large account has a few hundred).
 _MAX_SIGN_PAGES = 20
+#: Tencent's documented per-account limits (requests per second) of the template and reply actions.
+_QUERY_RATE_LIMITS = {
+    "DescribeSmsTemplateList": 20,
+    "PullSmsReplyStatus": 100,
+    "PullSmsReplyStatusByPhoneNumber": 20,
+}
 
 
 def _all_of_types(items: list[Any], allowed: tuple[type, ...]) -> bool:
@@ -380,16 +399,33 @@ class TencentSmsHook(BaseHook):
                 if len(items) < _PAGE_SIZE:
                     break
 
-    # -- templates and inbound replies (read-only actions, each under its documented rate limit) -------
+    # -- delivery receipts (types and checks in hooks/receipts.py) --------------------------------------
 
     @cached_property
-    def _action_limiters(self) -> ActionLimiters:
-        return ActionLimiters()
+    def _receipt_pacers(self) -> dict[str, Pacer]:
+        """One pacer per receipt action, each a little under its documented rate (Tencent counts arrivals,
+        which jitter): the actions are limited apart, as Tencent limits them."""
+        now = time.monotonic()
+        rates = {**RECEIPT_RATE_LIMITS, **_QUERY_RATE_LIMITS}
+        return {action: Pacer(rate * RATE_MARGIN, now) for action, rate in rates.items()}
+
+    @cached_property
+    def _receipt_lock(self) -> threading.Lock:
+        return threading.Lock()
+
+    def _receipt_call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        pacer = self._receipt_pacers[action]
+        # Waiting for the slot under the lock is the point: callers in other threads queue behind it.
+        with self._receipt_lock:
+            while not pacer.take(time.monotonic()):
+                time.sleep(pacer.wait(time.monotonic()))
+        return self.call(action, params, version=_QUERY_VERSION)
+
+    # -- templates and inbound replies (read-only actions, each under its documented rate limit) -------
 
     def _query(self, action: str, params: dict[str, Any], items: str) -> list[dict[str, Any]]:
         """One 2021-01-11 read-only call under the action's rate limit; the list named ``items``."""
-        self._action_limiters.acquire(action)
-        answer = self.call(action, params, version=_QUERY_VERSION)
+        answer = self._receipt_call(action, params)
         found = answer.get(items)
         if not isinstance(found, list):
             raise TencentSmsApiError(
@@ -501,3 +537,80 @@ class TencentSmsHook(BaseHook):
                 "No SMS application id: pass sms_sdk_app_id or set the connection extra 'sms_sdk_app_id'"
             )
         return str(app_id)
+
+    def pull_send_status(self, limit: int = PAGE_SIZE, *, sms_sdk_app_id: str | None = None) -> list[Receipt]:
+        """
+        Take up to ``limit`` receipts off the application's receipt queue (``PullSmsSendStatus``).
+
+        Each receipt is handed out once: another consumer of the same application's queue (a second
+        deployment, a console integration) takes receipts this one then never sees. The action must be
+        enabled by Tencent support.
+
+        :param limit: 1 to 100.
+        :param sms_sdk_app_id: the SMS application; the connection's by default.
+        """
+        check_limit(limit)
+        answer = self._receipt_call(
+            "PullSmsSendStatus", {"Limit": limit, "SmsSdkAppId": self._app_id(sms_sdk_app_id)}
+        )
+        return receipts_of(answer)
+
+    def pull_send_status_by_phone_number(
+        self,
+        phone_number: str,
+        begin: datetime,
+        end: datetime | None = None,
+        *,
+        sms_sdk_app_id: str | None = None,
+    ) -> list[Receipt]:
+        """
+        Every receipt of one number for messages sent from ``begin`` to ``end`` (``PullSmsSendStatusByPhoneNumber``).
+
+        Reads nothing off the queue. Pages of 100 are fetched until one comes back short; a page that
+        brings no new ``SerialNo`` also ends it (Tencent documents ``Offset`` as fixed at 0), and receipts
+        are deduplicated by ``SerialNo``.
+
+        :param phone_number: an E.164 number.
+        :param begin: a timezone-aware moment within the last 7 days.
+        :param end: a timezone-aware moment; now by default.
+        """
+        first, last = history_range(begin, end, datetime.now(timezone.utc))
+        params: dict[str, Any] = {
+            "PhoneNumber": phone_number,
+            "SmsSdkAppId": self._app_id(sms_sdk_app_id),
+            "BeginTime": first,
+            "Limit": PAGE_SIZE,
+            "Offset": 0,
+        }
+        if last is not None:
+            params["EndTime"] = last
+        found: dict[str, Receipt] = {}
+        while True:
+            page = receipts_of(self._receipt_call("PullSmsSendStatusByPhoneNumber", params))
+            new = {r.serial_no: r for r in page if r.serial_no not in found}
+            found.update(new)
+            if len(page) < PAGE_SIZE or not new:
+                return list(found.values())
+            params["Offset"] += len(page)
+
+    def callback_status_statistics(
+        self, begin: datetime, end: datetime, *, sms_sdk_app_id: str | None = None
+    ) -> CallbackStatistics:
+        """
+        Receipt counts of the whole application (every sender) for the Beijing hours ``begin``..``end``.
+
+        :param begin: a timezone-aware moment; its hour is the first counted.
+        :param end: a timezone-aware moment, at most 32 days after ``begin``; its hour is the last counted.
+        """
+        first, last = hour_range(begin, end)
+        answer = self._receipt_call(
+            "CallbackStatusStatistics",
+            {
+                "BeginTime": first,
+                "EndTime": last,
+                "SmsSdkAppId": self._app_id(sms_sdk_app_id),
+                "Limit": 0,
+                "Offset": 0,
+            },
+        )
+        return CallbackStatistics.from_api(first, last, answer.get("CallbackStatusStatistics") or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,12 +16,25 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from ..connection import DEFAULT_CONN_ID
-from ..ledger import Ledger, LedgerMismatchError
-from ..next_step import Fail, Finish, Policy, Send, Wait, next_step
+from ..ledger import Ledger, LedgerMismatchError, SendUnit, Watch
+from ..next_step import (
+    CheckDelivery,
+    Delivery,
+    Fail,
+    Finish,
+    Policy,
+    Reconcile,
+    Resend,
+    Send,
+    Step,
+    Wait,
+    next_step,
+)
 from ..pacing import DEFAULT_MAX_CONCURRENCY
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
+from ..session_context import check_user_context, task_instance_tag
 from ..task_state import LedgerStore, ledger_store
 from ..wording import plural
 
@@ -39,6 +53,7 @@ if TYPE_CHECKING:
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
+UNKNOWN_OUTCOME_POLICIES = ("reconcile", "fail")
 #: How many failures the XCom result lists one by one; the rest are counted.
 MAX_LISTED_FAILURES = 100
 MAX_LOGGED_FAILURES = 20
@@ -58,10 +73,19 @@ class _Progress:
     unknown: int
     fee: int
     requests: int
+    #: Unknown outcomes settled as sent by delivery receipts (they move from ``unknown`` to ``sent``).
+    reconciled: int = 0
 
     @classmethod
     def of(cls, ledger: Ledger) -> _Progress:
-        return cls(ledger.sent, ledger.failed_count, ledger.unknown_count, ledger.fee, ledger.requests)
+        return cls(
+            ledger.sent,
+            ledger.failed_count,
+            ledger.unknown_count,
+            ledger.fee,
+            ledger.requests,
+            ledger.reconciled,
+        )
 
     @property
     def handled(self) -> int:
@@ -81,9 +105,17 @@ class _Progress:
         earlier = (
             f"; earlier tries had handled {before.handled} ({before.counts()})" if before.handled else ""
         )
+        settled = self.reconciled - before.reconciled
+        receipts = (
+            f"; delivery receipts settled {plural(settled, 'recipient')} with an unknown outcome as sent"
+            if settled
+            else ""
+        )
         if not now.requests and not now.handled:
-            return f"This try sent nothing{earlier or ': there was nothing to send'}."
-        return f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{earlier}."
+            return f"This try sent nothing{receipts}{earlier or ('' if receipts else ': there was nothing to send')}."
+        return (
+            f"This try: {now.counts()}, fee {now.fee}, {plural(now.requests, 'request')}{receipts}{earlier}."
+        )
 
 
 class SendSmsOperator(BaseOperator):
@@ -106,7 +138,8 @@ class SendSmsOperator(BaseOperator):
     :param sms_sdk_app_id: the SMS application; the connection's ``sms_sdk_app_id`` by default. (templated)
     :param sms_type: ``notification``, ``verification`` (parameters must be 0-6 digits) or ``marketing``
         (sent only inside ``send_window``; outside it the task defers until it opens).
-    :param session_context: echoed back by Tencent in each status. (templated)
+    :param session_context: your own context, echoed back by Tencent in each status and receipt after the
+        tag that traces each request to this task instance and batch (at most 484 bytes). (templated)
     :param extend_code: the extension code, if enabled for the account. (templated)
     :param sender_id: the sender id for global SMS, if enabled. (templated)
     :param tencent_sms_conn_id: the Airflow connection.
@@ -139,6 +172,20 @@ class SendSmsOperator(BaseOperator):
         one that is not approved, or whose placeholders differ from the parameters, fails the task.
     :param max_fee: the most the send may cost, in billed SMS: the task refuses to start when the estimate
         is over it, and stops before a request that would take Tencent's reported fees past it.
+    :param on_unknown_outcome: ``reconcile`` (default): recipients whose request's outcome is unknown are
+        looked up by number in Tencent's delivery receipts after ``reconcile_after``, then at growing
+        intervals until ``reconcile_timeout``, the task deferred in between; a receipt of this task settles
+        them as sent. ``fail``: no lookup, they are reported as unknown.
+    :param reconcile_after: the wait before the first lookup.
+    :param reconcile_timeout: after this long, recipients without a receipt stay unknown.
+    :param resend_unresolved: at the timeout, send the still unknown recipients once more. Risk: one whose
+        receipt comes later than the timeout got the message and gets a second one.
+    :param wait_for_delivery: after sending, wait (deferred) up to this long for delivery receipts and add a
+        ``delivery`` report to the result.
+    :param delivery_check_limit: up to this many recipients every one is checked; above it, a uniform random
+        sample of this size, with an estimated delivery rate and its 95 % confidence interval.
+    :param min_delivery_rate: with ``wait_for_delivery``, fail the task when the delivered share of the
+        checked recipients is below this (0 to 1) once the wait is over.
     """
 
     template_fields: Sequence[str] = (
@@ -192,6 +239,13 @@ class SendSmsOperator(BaseOperator):
         dry_run: bool = False,
         preflight: bool = True,
         max_fee: int | None = None,
+        on_unknown_outcome: str = "reconcile",
+        reconcile_after: timedelta = timedelta(minutes=2),
+        reconcile_timeout: timedelta = timedelta(hours=1),
+        resend_unresolved: bool = False,
+        wait_for_delivery: timedelta | None = None,
+        delivery_check_limit: int = 1000,
+        min_delivery_rate: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -224,6 +278,13 @@ class SendSmsOperator(BaseOperator):
         self.report_only = dry_run
         self.preflight = preflight
         self.max_fee = max_fee
+        self.on_unknown_outcome = on_unknown_outcome
+        self.reconcile_after = reconcile_after
+        self.reconcile_timeout = reconcile_timeout
+        self.resend_unresolved = resend_unresolved
+        self.wait_for_delivery = wait_for_delivery
+        self.delivery_check_limit = delivery_check_limit
+        self.min_delivery_rate = min_delivery_rate
         # Settings that are not templated are checked now, so a typo fails when the DAG is parsed.
         self._check_settings()
 
@@ -253,6 +314,33 @@ class SendSmsOperator(BaseOperator):
             raise ValueError(f"max_fee must be a whole number of billed SMS (0 or more) or None, got {fee!r}")
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
+        self._check_receipt_settings()
+
+    def _check_receipt_settings(self) -> None:
+        if self.on_unknown_outcome not in UNKNOWN_OUTCOME_POLICIES:
+            raise ValueError(
+                f"on_unknown_outcome must be 'reconcile' or 'fail', got {self.on_unknown_outcome!r}"
+            )
+        for name in ("reconcile_after", "reconcile_timeout", "wait_for_delivery"):
+            value = getattr(self, name)
+            if value is None and name == "wait_for_delivery":
+                continue
+            if not isinstance(value, timedelta) or value <= timedelta(0):
+                raise ValueError(f"{name} must be a positive datetime.timedelta, got {value!r}")
+        if self.reconcile_timeout < self.reconcile_after:
+            raise ValueError(
+                f"reconcile_timeout ({self.reconcile_timeout}) must not be shorter than reconcile_after "
+                f"({self.reconcile_after})"
+            )
+        limit = self.delivery_check_limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"delivery_check_limit must be a positive integer, got {limit!r}")
+        rate = self.min_delivery_rate
+        if rate is not None:
+            if self.wait_for_delivery is None:
+                raise ValueError("min_delivery_rate needs wait_for_delivery: how long to wait for receipts")
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise ValueError(f"min_delivery_rate is a share between 0 and 1, got {rate!r}")
 
     # -- rendering: a field that rendered to None or an undefined value is refused in _run -------------
 
@@ -284,7 +372,7 @@ class SendSmsOperator(BaseOperator):
         return self._run_and_close(context)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
-        """Called after a deferral (window opening or recipient retry); all state is in the ledger."""
+        """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
         return self._run_and_close(context)
 
     def on_kill(self) -> None:
@@ -305,10 +393,12 @@ class SendSmsOperator(BaseOperator):
 
     def _run(self, context: Context) -> dict[str, Any]:
         from ..batching import plan_batches
-        from ..dispatch import Dispatcher
+        from ..dispatch import Dispatcher, DispatchResult
+        from ..receipt_checks import ReceiptChecker
 
         self._refuse_gaps()
-        settings = self._settings()
+        tag = self._task_instance_tag(context)
+        settings = self._settings(tag)
         window = self._window()
         if self.report_only:
             return self._dry_run(settings, window)
@@ -342,38 +432,67 @@ class SendSmsOperator(BaseOperator):
 
         total = sum(len(b.numbers) for b in batches)
         budget = self._budget(ledger, batches, fees)
-        policy = Policy(window, self.send_window_margin, self.retries or 0, self.allow_partial_failure)
-        step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
-        if isinstance(step, Send):
-            deadline = step.deadline.timestamp() if step.deadline is not None else None
-            dispatcher = Dispatcher(
-                self.hook,
-                batches,
-                ledger,
-                settings,
-                checkpoint,
-                deadline=deadline,
-                budget=budget,
-                message_fees=fees or (),
-            )
-            # Reachable from on_kill(), which Airflow may call from a signal handler while run() sends.
-            self._dispatcher: Dispatcher | None = dispatcher
-            try:
-                result = dispatcher.run(step.units)
-            finally:
-                self._dispatcher = None
+        policy = self._policy(window)
+        checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
+        targets: list[tuple[int, int]] = []
+        step: Step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
+        while isinstance(step, Send | Resend | Reconcile | CheckDelivery):
+            result = DispatchResult()
+            if isinstance(step, Send | Resend):
+                units = step.units if isinstance(step, Send) else self._resend(ledger)
+                if units:
+                    ledger.note_first_send(time.time())
+                deadline = step.deadline.timestamp() if isinstance(step, Send) and step.deadline else None
+                dispatcher = Dispatcher(
+                    self.hook,
+                    batches,
+                    ledger,
+                    settings,
+                    checkpoint,
+                    deadline=deadline,
+                    budget=budget,
+                    message_fees=fees or (),
+                )
+                # Reachable from on_kill(), which Airflow may call from a signal handler while run() sends.
+                self._dispatcher: Dispatcher | None = dispatcher
+                try:
+                    result = dispatcher.run(units)
+                finally:
+                    self._dispatcher = None
+            elif isinstance(step, Reconcile):
+                checker.reconcile()
+            else:
+                checker.check_delivery(targets)
+            self._start_watches(ledger, policy, total)
             checkpoint()
-            step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), result)
+            delivery = None
+            if ledger.delivery is not None:
+                targets = checker.targets(self.delivery_check_limit)
+                checkpoint()
+                delivery = Delivery(
+                    not checker.missing(targets), checker.report(targets, ledger.sent).delivered_rate
+                )
+            step = next_step(
+                ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
+            )
             if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
                 step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience, fees)
+        if ledger.delivery is not None:
+            report = checker.report(targets, recipients=ledger.sent, app_wide=True)
+            summary["delivery"] = {
+                **report.to_json(),
+                "failures": checker.failures(targets, MAX_LISTED_FAILURES),
+            }
         self.log.info(
             "%s. %s", "Done" if isinstance(step, Finish) else "Stopped", _Progress.of(ledger).since(before)
         )
         if summary["failed"] + summary["unknown"]:
             self._log_failures(summary)
+        if "delivery" in summary:
+            self._log_delivery(summary["delivery"])
         if isinstance(step, Fail):
             # A failing task returns nothing: its result is pushed to XCom so that it can still be read.
             self._push_summary(context, summary)
@@ -494,6 +613,60 @@ class SendSmsOperator(BaseOperator):
         self.log.info("%s", describe(report))
         return report
 
+    def _policy(self, window: SendWindow | None) -> Policy:
+        wait = self.wait_for_delivery
+        return Policy(
+            window,
+            self.send_window_margin,
+            self.retries or 0,
+            self.allow_partial_failure,
+            reconcile=self.on_unknown_outcome == "reconcile",
+            reconcile_after=self.reconcile_after.total_seconds(),
+            reconcile_timeout=self.reconcile_timeout.total_seconds(),
+            resend_unresolved=bool(self.resend_unresolved),
+            wait_for_delivery=None if wait is None else wait.total_seconds(),
+            min_delivery_rate=self.min_delivery_rate,
+        )
+
+    def _task_instance_tag(self, context: Context) -> str:
+        ti = context.get("ti")
+        if ti is None:
+            # execute() called outside Airflow: there is no run to name, only the task.
+            return task_instance_tag(self.dag_id, "", self.task_id, -1)
+        return task_instance_tag(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+
+    @staticmethod
+    def _start_watches(ledger: Ledger, policy: Policy, total: int) -> None:
+        """Start looking for receipts: for unknown outcomes once they arise, for delivery once all is sent."""
+        now = time.time()
+        if ledger.unknown_count and policy.reconcile and ledger.reconcile is None and not ledger.resent:
+            ledger.reconcile = Watch(now)
+        handled = ledger.sent + ledger.failed_count + ledger.unknown_count
+        sending_over = handled == total and not (ledger.has_retries or ledger.has_window_waiters)
+        if policy.wait_for_delivery and ledger.delivery is None and sending_over and ledger.sent:
+            ledger.delivery = Watch(now)
+
+    def _resend(self, ledger: Ledger) -> list[SendUnit]:
+        units = ledger.resend_unknown()
+        self.log.warning(
+            "No receipt by reconcile_timeout for %s whose outcome is unknown: sending them once more "
+            "(resend_unresolved=True)",
+            plural(sum(len(u.positions or ()) for u in units), "recipient"),
+        )
+        return units
+
+    def _log_delivery(self, delivery: dict[str, Any]) -> None:
+        self.log.info(
+            "Delivery receipts of %d checked recipients: %d delivered, %d failed, %d without a receipt%s",
+            delivery["checked"],
+            delivery["delivered"],
+            delivery["failed"],
+            delivery["no_receipt"],
+            "" if delivery["exact"] else f" (a sample of {delivery['recipients']})",
+        )
+        for failure in delivery["failures"][:MAX_LOGGED_FAILURES]:
+            self.log.error("Not delivered to %s: %s", mask(failure["phone_number"]), failure["description"])
+
     def _log_failures(self, summary: dict[str, Any]) -> None:
         """Failed recipients stay findable, masked, whether or not partial failure is accepted."""
         for failure in summary["failures"][:MAX_LOGGED_FAILURES]:
@@ -555,9 +728,13 @@ class SendSmsOperator(BaseOperator):
                 + ". Fix the template (a task_ids or key typo in xcom_pull renders None) and run the task again."
             )
 
-    def _settings(self) -> SendSettings:
+    def _settings(self, task_instance: str) -> SendSettings:
         from ..dispatch import SendSettings
 
+        try:
+            check_user_context(self.session_context or None)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
         if self.template_id in (None, ""):
             raise AirflowFailException("template_id is required: the id of an approved template")
         return SendSettings(
@@ -575,6 +752,7 @@ class SendSmsOperator(BaseOperator):
             recipient_retry_delay=(
                 self.recipient_retry_delay.total_seconds() if self.recipient_retry_delay is not None else None
             ),
+            task_instance=task_instance,
         )
 
     def _window(self) -> SendWindow | None:
@@ -719,4 +897,6 @@ class SendSmsOperator(BaseOperator):
             "failures": listed,
             "failures_not_listed": len(failures) + len(unknown) - len(listed),
             "deferrals": [{"until": until, "reason": reason} for until, reason in ledger.deferrals],
+            "reconciled": ledger.reconciled,
+            "resent_unresolved": ledger.resent,
         }

@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .delivery import DeliveryRule
     from .faults import Fault
     from .frequency import FrequencyLimits
     from .sandbox import Sandbox
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .templates import Registry, Template, TemplateKind
 
 _EXPORTS = {
+    "DeliveryRule": ".delivery",
     "Fault": ".faults",
     "FrequencyLimits": ".frequency",
     "Registry": ".templates",
@@ -29,7 +31,16 @@ _EXPORTS = {
     "TemplateKind": ".templates",
 }
 
-__all__ = ["Fault", "FrequencyLimits", "Registry", "RequestRecord", "Sandbox", "Template", "TemplateKind"]
+__all__ = [
+    "DeliveryRule",
+    "Fault",
+    "FrequencyLimits",
+    "Registry",
+    "RequestRecord",
+    "Sandbox",
+    "Template",
+    "TemplateKind",
+]
 
 
 def __getattr__(name: str) -> Any:

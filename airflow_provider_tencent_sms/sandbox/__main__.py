@@ -16,6 +16,8 @@ from .frequency import FrequencyLimits
 from .sandbox import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, DEFAULT_SMS_SDK_APP_ID, DEFAULT_TIMEZONE, Sandbox
 
 INDIVIDUAL_PARAM_LENGTH_LIMIT = 12
+#: Receipts take a few seconds on the command line, as a reminder that they are not instant.
+DEFAULT_RECEIPT_LAG = 3.0
 #: Not 8080, the port of Airflow's api-server, which often runs next to the sandbox.
 DEFAULT_PORT = 8086
 
@@ -59,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
         "--timezone",
         default=DEFAULT_TIMEZONE,
         help="zone of the 08:00-22:00 marketing window (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--receipt-lag",
+        type=float,
+        default=DEFAULT_RECEIPT_LAG,
+        metavar="SECONDS",
+        help="delay from accepting a message to its delivery receipt (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--action-rate-limits",
+        action="store_true",
+        help="answer RequestLimitExceeded over each action's documented rate limit (e.g. 20/s by number)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
@@ -125,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sms_sdk_app_id=args.sms_sdk_app_id,
             timezone=args.timezone,
             log_requests=not args.quiet,
+            receipt_lag=args.receipt_lag,
+            action_rate_limits=args.action_rate_limits,
             tls=args.tls,
         )
         sandbox.start()

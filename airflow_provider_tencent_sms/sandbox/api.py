@@ -35,6 +35,7 @@ _QUERIES: Mapping[str, Callable[[Context, str, params.Params], dict[str, Any]]] 
     "PullSmsReplyStatus": queries.pull_sms_reply_status,
     "PullSmsReplyStatusByPhoneNumber": queries.pull_sms_reply_status_by_phone_number,
     "SendStatusStatistics": queries.send_status_statistics,
+    "CallbackStatusStatistics": queries.callback_status_statistics,
     "DescribeSmsTemplateList": queries.describe_sms_template_list,
     "DescribeSmsSignList": queries.describe_sms_sign_list,
 }
@@ -75,6 +76,9 @@ class Api:
         effect: FaultEffect | None = None
         try:
             fields = self._authenticate(headers, body, action, version)
+            limits = self.ctx.action_limits
+            if limits is not None and not limits.admit(action, received):
+                raise ApiError("RequestLimitExceeded", f"Over the rate limit of {action} for this account.")
             checked = params.check(fields, _parse_json(body))
             numbers = tuple(checked.strings("numbers"))
             effect = self.ctx.faults.match(action, numbers)
@@ -126,6 +130,8 @@ class Api:
         self, action: str, version: str, checked: params.Params, request_id: str, effect: FaultEffect | None
     ) -> tuple[Reply, str]:
         fault = effect.answer if effect else None
+        if fault is not None and fault.drop_before_send:
+            return _DROPPED, "ConnectionDropped"
         if fault is not None and fault.code:
             message = fault.message or f"{fault.code} (injected by the sandbox)"
             return error_envelope(request_id, ApiError(fault.code, message)), fault.code

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from ..signing import Credentials
+from .action_limits import ActionLimits
+from .delivery import DeliveryRules
 from .errors import ApiError
 from .faults import FaultBook
 from .frequency import FrequencyLimits, FrequencyTracker
@@ -31,6 +33,10 @@ class Settings:
     max_messages: int
     #: Log one line per API request (the command line does; in tests it would only be noise).
     log_requests: bool = False
+    #: Seconds from accepting a message to its delivery receipt (delivery rules may say otherwise).
+    receipt_lag: float = 0.0
+    #: Answer ``RequestLimitExceeded`` over each action's documented rate limit.
+    action_rate_limits: bool = False
     #: Reported as the CreateTime of templates and signatures.
     created_at: int = field(default_factory=lambda: int(time.time()))
 
@@ -62,6 +68,8 @@ class Context:
     faults: FaultBook
     tracker: FrequencyTracker | None
     serials: Serials = field(default_factory=Serials)
+    deliveries: DeliveryRules = field(default_factory=DeliveryRules)
+    action_limits: ActionLimits | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Context:
@@ -71,6 +79,7 @@ class Context:
             store=Store(settings.max_messages),
             faults=FaultBook(),
             tracker=None if limits is None else FrequencyTracker(limits, settings.zone),
+            action_limits=ActionLimits() if settings.action_rate_limits else None,
         )
 
     def check_app(self, version: str, app_id: str) -> None:

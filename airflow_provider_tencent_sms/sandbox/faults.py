@@ -19,9 +19,10 @@ class Fault:
     numbers in ``phone_numbers`` (all numbers if empty) inside SendSms's ``SendStatusSet`` while the others are
     sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
     request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
-    and closes the connection without answering; ``fee`` bills each message SendSms sends this many SMS
-    instead of what its text costs (as if Tencent counted differently from the provider's estimate). At most
-    one of ``code``, ``http_status`` and ``drop_connection`` may be set.
+    and closes the connection without answering (messages and receipts exist); ``drop_before_send`` closes it
+    without processing anything; ``fee`` bills each message SendSms sends this many SMS instead of what its
+    text costs (as if Tencent counted differently from the provider's estimate). At most one of ``code``,
+    ``http_status``, ``drop_connection`` and ``drop_before_send`` may be set.
 
     Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
     first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
@@ -36,6 +37,7 @@ class Fault:
     process: bool = False
     latency_ms: int = 0
     drop_connection: bool = False
+    drop_before_send: bool = False
     fee: int | None = None
     action: str | None = "SendSms"
     after: int = 0
@@ -45,21 +47,16 @@ class Fault:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        if not (
-            self.code
-            or self.recipient_code
-            or self.http_status
-            or self.latency_ms
-            or self.drop_connection
-            or self.fee is not None
-        ):
+        answers = (self.code, self.http_status, self.drop_connection, self.drop_before_send)
+        if not (self.recipient_code or self.latency_ms or any(answers) or self.fee is not None):
             raise ValueError(
-                "a fault needs an effect: code, recipient_code, http_status, latency_ms, drop_connection or fee"
+                "a fault needs an effect: code, recipient_code, http_status, latency_ms, drop_connection, "
+                "drop_before_send or fee"
             )
         if self.fee is not None and self.fee < 1:
             raise ValueError("fee must be 1 or more")
-        if sum(1 for effect in (self.code, self.http_status, self.drop_connection) if effect) > 1:
-            raise ValueError("code, http_status and drop_connection exclude each other")
+        if sum(1 for effect in answers if effect) > 1:
+            raise ValueError("code, http_status, drop_connection and drop_before_send exclude each other")
         if (self.process or self.body is not None) and self.http_status is None:
             raise ValueError("process and body go with http_status")
         if self.message is not None and not (self.code or self.recipient_code):
@@ -105,6 +102,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
     "process": (bool,),
     "latency_ms": (int,),
     "drop_connection": (bool,),
+    "drop_before_send": (bool,),
     "fee": (int, type(None)),
     "action": (str, type(None)),
     "after": (int,),
@@ -176,7 +174,9 @@ class FaultBook:
             hits = [fault for fault in list(self._faults) if self._hits(fault, action, numbers)]
         if not hits:
             return None
-        answer = next((f for f in hits if f.code or f.http_status or f.drop_connection), None)
+        answer = next(
+            (f for f in hits if f.code or f.http_status or f.drop_connection or f.drop_before_send), None
+        )
         recipient_codes: dict[str, tuple[str, str]] = {}
         for fault in hits:
             if fault.recipient_code:

@@ -58,6 +58,14 @@ _PULL_BY_NUMBER_2021 = (
     Field("SmsSdkAppId", "app_id", _S, True),
     Field("EndTime", "end", _I),
 )
+#: The statistics actions (SendStatusStatistics, CallbackStatusStatistics) take the same parameters.
+_STATISTICS_2021 = (
+    Field("BeginTime", "begin", _S, True),
+    Field("EndTime", "end", _S, True),
+    Field("SmsSdkAppId", "app_id", _S, True),
+    Field("Limit", "limit", _I, True),
+    Field("Offset", "offset", _I, True),
+)
 
 SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
     "SendSms": {
@@ -84,13 +92,7 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
     "PullSmsReplyStatusByPhoneNumber": {V2021: _PULL_BY_NUMBER_2021},
     "SendStatusStatistics": {
         # 2021-01-11 sends the yyyymmddhh hours as strings, 2019-07-11 as integers.
-        V2021: (
-            Field("BeginTime", "begin", _S, True),
-            Field("EndTime", "end", _S, True),
-            Field("SmsSdkAppId", "app_id", _S, True),
-            Field("Limit", "limit", _I, True),
-            Field("Offset", "offset", _I, True),
-        ),
+        V2021: _STATISTICS_2021,
         V2019: (
             Field("StartDateTime", "begin", _I, True),
             Field("EndDataTime", "end", _I, True),
@@ -99,6 +101,7 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
             Field("Offset", "offset", _I, True),
         ),
     },
+    "CallbackStatusStatistics": {V2021: _STATISTICS_2021},
     "DescribeSmsTemplateList": {
         V2021: (
             Field("International", "international", _I, True),

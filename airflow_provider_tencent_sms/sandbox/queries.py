@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from . import phones, rules
 from .context import Context
@@ -16,8 +18,21 @@ from .store import Delivery, InboundReply
 from .templates import ReviewStatus, Scope
 
 MAX_LIMIT = 100
-T = TypeVar("T")
 _HOUR = re.compile(r"[0-9]{10}")
+#: PullSmsSendStatusByPhoneNumber reaches back this far.
+HISTORY_SECONDS = 7 * 24 * 3600
+#: CallbackStatusStatistics covers at most this long a range of hours.
+MAX_STATISTICS_RANGE = timedelta(days=32)
+#: How the sandbox files a FAIL receipt's description under CallbackStatusStatistics' counts (its own
+#: convention: Tencent does not publish the mapping); anything else is an internal (carrier) error.
+_FAILURE_COUNTS = (
+    ("BLACK", "BlackListCount"),
+    ("SHUTDOWN", "ShutdownErrorCount"),
+    ("POWEROFF", "ShutdownErrorCount"),
+    ("INVALID", "InvalidNumberCount"),
+    ("EMPTY", "InvalidNumberCount"),
+    ("FREQ", "FrequencyLimitCount"),
+)
 
 
 def _check_limit(version: str, limit: int, offset: int = 0) -> None:
@@ -69,7 +84,8 @@ def _receipt(ctx: Context, version: str, delivery: Delivery) -> dict[str, Any]:
     # Only valid numbers are ever delivered.
     number = phones.parse(delivery.phone_number)
     assert number is not None
-    received = int(batch.timestamp)
+    outcome = delivery.outcome
+    received = int(delivery.receipt_time or batch.timestamp)
     if version == V2019:
         # 2019-07-11 names the E.164 form PurePhoneNumber and the national form PhoneNumber.
         return {
@@ -81,8 +97,8 @@ def _receipt(ctx: Context, version: str, delivery: Delivery) -> dict[str, Any]:
             "PurePhoneNumber": number.e164,
             "PhoneNumber": number.subscriber,
             "SerialNo": delivery.serial_no,
-            "ReportStatus": "SUCCESS",
-            "Description": "DELIVRD",
+            "ReportStatus": outcome.status,
+            "Description": outcome.description,
         }
     return {
         "UserReceiveTime": received,
@@ -90,38 +106,34 @@ def _receipt(ctx: Context, version: str, delivery: Delivery) -> dict[str, Any]:
         "SubscriberNumber": number.subscriber,
         "PhoneNumber": number.e164,
         "SerialNo": delivery.serial_no,
-        "ReportStatus": "SUCCESS",
-        "Description": "DELIVRD",
+        "ReportStatus": outcome.status,
+        "Description": outcome.description,
         "SessionContext": batch.session_context,
     }
 
 
-def _pull_limit(ctx: Context, version: str, params: Params) -> int:
-    """The checked ``Limit`` of a queue read (receipts or replies)."""
+def pull_sms_send_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
     ctx.check_app(version, params.string("app_id"))
     limit = params.integer("limit")
     _check_limit(version, limit)
-    return limit
-
-
-def _page_by_number(
-    ctx: Context, version: str, params: Params, history: Callable[[str, int, int | None], Iterable[T]]
-) -> Iterable[T]:
-    """The page ``Offset``/``Limit`` selects of one number's items between ``BeginTime`` and ``EndTime``."""
-    ctx.check_app(version, params.string("app_id"))
-    limit, offset = params.integer("limit"), params.integer("offset")
-    _check_limit(version, limit, offset)
-    found = history(params.string("number"), params.integer("begin"), params.optional_integer("end"))
-    return islice(found, offset, offset + limit)
-
-
-def pull_sms_send_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    receipts = ctx.store.pull_receipts(_pull_limit(ctx, version, params))
+    receipts = ctx.store.pull_receipts(limit, time.time())
     return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in receipts]}
 
 
 def pull_sms_send_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    page = _page_by_number(ctx, version, params, ctx.store.history)
+    ctx.check_app(version, params.string("app_id"))
+    limit, offset = params.integer("limit"), params.integer("offset")
+    _check_limit(version, limit, offset)
+    now = time.time()
+    begin, end = params.integer("begin"), params.optional_integer("end")
+    if begin < now - HISTORY_SECONDS:
+        raise ApiError(
+            "InvalidParameterValue.BeginTimeVerifyFail", "BeginTime must be within the last 7 days."
+        )
+    if end is not None and end < begin:
+        raise ApiError("InvalidParameterValue.EndTimeVerifyFail", "EndTime must not be before BeginTime.")
+    history = ctx.store.history(params.string("number"), begin, end, now)
+    page = islice(history, offset, offset + limit)
     return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in page]}
 
 
@@ -139,17 +151,24 @@ def _reply_item(reply: InboundReply) -> dict[str, Any]:
 
 
 def pull_sms_reply_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    replies = ctx.store.pull_replies(_pull_limit(ctx, version, params))
-    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in replies]}
+    ctx.check_app(version, params.string("app_id"))
+    limit = params.integer("limit")
+    _check_limit(version, limit)
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in ctx.store.pull_replies(limit)]}
 
 
 def pull_sms_reply_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
-    page = _page_by_number(ctx, version, params, ctx.store.reply_history)
-    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in page]}
-
-
-def send_status_statistics(ctx: Context, version: str, params: Params) -> dict[str, Any]:
     ctx.check_app(version, params.string("app_id"))
+    limit, offset = params.integer("limit"), params.integer("offset")
+    _check_limit(version, limit, offset)
+    history = ctx.store.reply_history(
+        params.string("number"), params.integer("begin"), params.optional_integer("end")
+    )
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in history[offset : offset + limit]]}
+
+
+def _hours(version: str, params: Params) -> tuple[str, str]:
+    """The checked ``yyyymmddhh`` range of a statistics action."""
     # 2021-01-11 sends the hours as strings, 2019-07-11 as integers.
     begin = str(params.string("begin") if version != V2019 else params.integer("begin"))
     end = str(params.string("end") if version != V2019 else params.integer("end"))
@@ -160,10 +179,54 @@ def send_status_statistics(ctx: Context, version: str, params: Params) -> dict[s
             "InvalidParameterValue.EndTimeVerifyFail",
             "The end time must be yyyymmddhh, not before the begin time.",
         )
+    return begin, end
+
+
+def send_status_statistics(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    begin, end = _hours(version, params)
     fees, requests, successes = ctx.store.statistics(begin, end)
     return {
         "SendStatusStatistics": {"FeeCount": fees, "RequestCount": requests, "RequestSuccessCount": successes}
     }
+
+
+def callback_status_statistics(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    """Receipts that have arrived for messages accepted in the hours asked for (the app's, all senders')."""
+    ctx.check_app(version, params.string("app_id"))
+    begin, end = _hours(version, params)
+    zone = ctx.settings.zone
+    first = datetime.strptime(begin, "%Y%m%d%H").replace(tzinfo=zone)
+    last = datetime.strptime(end, "%Y%m%d%H").replace(tzinfo=zone)
+    if last - first > MAX_STATISTICS_RANGE:
+        raise ApiError("InvalidParameterValue.EndTimeVerifyFail", "The range may cover at most 32 days.")
+    now = time.time()
+    counts: Counter[str] = Counter()
+    for batch in ctx.store.accepted_between(first.timestamp(), (last + timedelta(hours=1)).timestamp()):
+        counts["RequestSuccessCount"] += len(batch.phone_numbers)
+        for delivery in batch.deliveries():
+            if not delivery.receipt_due(now):
+                continue
+            counts["CallbackCount"] += 1
+            outcome = delivery.outcome
+            if outcome.status == "SUCCESS":
+                counts["CallbackSuccessCount"] += 1
+                continue
+            counts["CallbackFailCount"] += 1
+            upper = outcome.description.upper()
+            counts[next((name for word, name in _FAILURE_COUNTS if word in upper), "InternalErrorCount")] += 1
+    names = (
+        "CallbackCount",
+        "RequestSuccessCount",
+        "CallbackFailCount",
+        "CallbackSuccessCount",
+        "InternalErrorCount",
+        "InvalidNumberCount",
+        "ShutdownErrorCount",
+        "BlackListCount",
+        "FrequencyLimitCount",
+    )
+    return {"CallbackStatusStatistics": {name: counts[name] for name in names}}
 
 
 def _is_hour(value: str) -> bool:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..signing import Credentials
 from .api import Api
 from .context import Context, Settings
+from .delivery import FAIL, DeliveryRule
 from .faults import Fault
 from .frequency import FrequencyLimits
 from .replies import new_reply
@@ -55,6 +56,10 @@ class Sandbox:
     :param timezone: the zone of the marketing window (08:00-22:00), of "daily" and of statistics' hours.
     :param max_messages: how many messages, receipts and request records are kept (oldest dropped first).
     :param log_requests: log one line per API request (action, version, outcome) at INFO level.
+    :param receipt_lag: seconds from accepting a message to its delivery receipt (0: at once);
+        :meth:`set_delivery` changes it, and the outcome, for chosen numbers.
+    :param action_rate_limits: answer ``RequestLimitExceeded`` over each action's documented rate limit
+        (SendSms 3000/s, PullSmsSendStatus 100/s, PullSmsSendStatusByPhoneNumber 20/s, statistics 10/s...).
     :param tls: serve HTTPS, with a certificate from a test CA made for this sandbox (see :attr:`ca_path`).
     """
 
@@ -73,8 +78,12 @@ class Sandbox:
         timezone: str = DEFAULT_TIMEZONE,
         max_messages: int = DEFAULT_MAX_MESSAGES,
         log_requests: bool = False,
+        receipt_lag: float = 0.0,
+        action_rate_limits: bool = False,
         tls: bool = False,
     ) -> None:
+        if receipt_lag < 0:
+            raise ValueError(f"receipt_lag must be >= 0 seconds, got {receipt_lag!r}")
         if latency_ms < 0 or max_messages < 1 or (param_length_limit is not None and param_length_limit < 1):
             raise ValueError("latency_ms must be >= 0, max_messages and param_length_limit >= 1")
         if isinstance(templates, Registry):
@@ -97,6 +106,8 @@ class Sandbox:
             latency_ms=latency_ms,
             max_messages=max_messages,
             log_requests=log_requests,
+            receipt_lag=float(receipt_lag),
+            action_rate_limits=action_rate_limits,
         )
         self._ctx = Context.create(settings)
         self._address = (host, port)
@@ -284,6 +295,7 @@ class Sandbox:
         latency_ms: int = 0,
         drop_connection: bool = False,
         fee: int | None = None,
+        drop_before_send: bool = False,
         action: str | None = "SendSms",
         after: int = 0,
         count: int | None = None,
@@ -302,6 +314,7 @@ class Sandbox:
             latency_ms=latency_ms,
             drop_connection=drop_connection,
             fee=fee,
+            drop_before_send=drop_before_send,
             action=action,
             after=after,
             count=count,
@@ -315,6 +328,33 @@ class Sandbox:
 
     def clear_faults(self) -> None:
         self._ctx.faults.clear()
+
+    # --- delivery receipts ------------------------------------------------------------------------------
+
+    def set_delivery(
+        self,
+        pattern: str,
+        status: str | None = FAIL,
+        description: str | None = None,
+        delay: float | None = None,
+    ) -> DeliveryRule:
+        """Give the messages accepted from now on for numbers matching ``pattern`` another receipt.
+
+        :param pattern: an E.164 number, or a glob such as ``+86138000000*``; the newest matching rule wins.
+        :param status: ``FAIL``, ``SUCCESS``, or None for no receipt at all (the carrier never reports).
+        :param description: the receipt's ``Description``; ``UNDELIV`` for FAIL, ``DELIVRD`` for SUCCESS.
+        :param delay: seconds until the receipt appears; the sandbox's ``receipt_lag`` by default.
+        """
+        return self._ctx.deliveries.add(DeliveryRule(pattern, status, description, delay))
+
+    @property
+    def delivery_rules(self) -> list[DeliveryRule]:
+        """The delivery rules, newest first."""
+        return self._ctx.deliveries.rules()
+
+    def clear_deliveries(self) -> None:
+        """Drop every delivery rule: later messages are delivered after the receipt lag."""
+        self._ctx.deliveries.clear()
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -76,6 +76,8 @@ def send_sms(
         phone_numbers=sent_numbers,
         iso_codes=sent_iso_codes,
         serial_nos=tuple([f"{SERIAL_PREFIX}{n}" for n in range(first_serial, first_serial + len(accepted))]),
+        receipt_lag=settings.receipt_lag,
+        outcomes=ctx.deliveries.outcomes(sent_numbers),
     )
     ctx.store.add(
         batch, attempted=len(numbers), hour=datetime.fromtimestamp(now, settings.zone).strftime("%Y%m%d%H")

@@ -15,12 +15,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from .api import JSON_TYPE, MAX_BODY_BYTES, Api, Reply, error_envelope
+from .delivery import DeliveryRule
 from .errors import ApiError
 from .faults import Fault
 from .pages import inbox_page
@@ -168,6 +170,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._add_fault()
         elif path == "/_sandbox/replies":
             self._add_replies()
+        elif path == "/_sandbox/deliveries":
+            self._add_delivery_rule()
         else:
             self._not_found()
 
@@ -184,6 +188,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(200, [f.to_json() for f in api.ctx.faults.faults()])
         elif path == "/_sandbox/replies":
             self._send_json(200, [r.to_json() for r in api.ctx.store.replies()])
+        elif path == "/_sandbox/deliveries":
+            self._send_json(200, [r.to_json() for r in api.ctx.deliveries.rules()])
         elif path == "/_sandbox/requests":
             self._send_json(200, [vars(r) for r in api.ctx.store.requests()])
         elif path == "/":
@@ -201,6 +207,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/faults":
             ctx.faults.clear()
             self._send_json(200, {"cleared": "faults"})
+        elif path == "/_sandbox/deliveries":
+            ctx.deliveries.clear()
+            self._send_json(200, {"cleared": "deliveries"})
         else:
             self._not_found()
 
@@ -268,15 +277,26 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # --- control API ----------------------------------------------------------------------------------
 
     def _add_fault(self) -> None:
+        ctx = self.server.api.ctx
+        self._add_control("fault", lambda document: ctx.faults.add(Fault.from_json(document)).to_json())
+
+    def _add_delivery_rule(self) -> None:
+        ctx = self.server.api.ctx
+        self._add_control(
+            "delivery rule", lambda document: ctx.deliveries.add(DeliveryRule.from_json(document)).to_json()
+        )
+
+    def _add_control(self, what: str, add: Callable[[object], dict[str, Any]]) -> None:
+        """Read a JSON object, ``add`` it (which raises ValueError or TypeError on bad input), answer 201."""
         body = self._read_body(_CONTROL_BODY_LIMIT)
         if body is None:
             return
         try:
-            fault = self.server.api.ctx.faults.add(Fault.from_json(json.loads(body)))
+            added = add(json.loads(body))
         except (ValueError, TypeError, RecursionError) as exc:
-            self._send_json(400, {"error": f"invalid fault: {exc}"})
+            self._send_json(400, {"error": f"invalid {what}: {exc}"})
             return
-        self._send_json(201, fault.to_json())
+        self._send_json(201, added)
 
     def _add_replies(self) -> None:
         body = self._read_body(_CONTROL_BODY_LIMIT)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
+
+from .delivery import SUCCESS, Outcome
+
+_DELIVERED = Outcome(SUCCESS, "DELIVRD", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,20 @@ class Batch:
     phone_numbers: tuple[str, ...]
     iso_codes: tuple[str, ...]
     serial_nos: tuple[str, ...]
+    #: Seconds from acceptance to a receipt, unless a delivery rule says otherwise.
+    receipt_lag: float = 0.0
+    #: Position -> the receipt a delivery rule gave it; the others are delivered after ``receipt_lag``.
+    outcomes: Mapping[int, Outcome] = field(default_factory=dict)
+
+    def outcome(self, position: int) -> Outcome:
+        return self.outcomes.get(position, _DELIVERED)
+
+    def receipt_time(self, position: int) -> float | None:
+        """When the receipt of ``position`` appears (None: never)."""
+        outcome = self.outcomes.get(position, _DELIVERED)
+        if outcome.status is None:
+            return None
+        return self.timestamp + (self.receipt_lag if outcome.delay is None else outcome.delay)
 
     def deliveries(self, start: int = 0, stop: int | None = None) -> Iterator[Delivery]:
         return (Delivery(self, i) for i in range(start, len(self.phone_numbers) if stop is None else stop))
@@ -59,6 +77,18 @@ class Delivery(NamedTuple):
     @property
     def serial_no(self) -> str:
         return self.batch.serial_nos[self.position]
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.batch.outcome(self.position)
+
+    @property
+    def receipt_time(self) -> float | None:
+        return self.batch.receipt_time(self.position)
+
+    def receipt_due(self, now: float) -> bool:
+        appears = self.batch.receipt_time(self.position)
+        return appears is not None and appears <= now
 
     def to_json(self) -> dict[str, object]:
         batch = self.batch
@@ -130,12 +160,11 @@ class _Counts:
 
 
 class _BatchQueue:
-    """Batches holding at most about ``limit`` messages, with a read position in the first one."""
+    """Batches holding at most about ``limit`` messages, oldest dropped first."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.batches: deque[Batch] = deque()
-        self.offset = 0
         self.count = 0
 
     def append(self, batch: Batch) -> None:
@@ -143,25 +172,57 @@ class _BatchQueue:
         self.count += len(batch.phone_numbers)
         # Whole batches are dropped; the newest one always stays, however large.
         while self.count > self.limit and len(self.batches) > 1:
-            self.count -= len(self.batches.popleft().phone_numbers) - self.offset
-            self.offset = 0
-
-    def take(self, limit: int) -> list[Delivery]:
-        taken: list[Delivery] = []
-        while len(taken) < limit and self.batches:
-            first = self.batches[0]
-            stop = min(len(first.phone_numbers), self.offset + limit - len(taken))
-            taken.extend(first.deliveries(self.offset, stop))
-            self.count -= stop - self.offset
-            self.offset = stop
-            if stop == len(first.phone_numbers):
-                self.batches.popleft()
-                self.offset = 0
-        return taken
+            self.count -= len(self.batches.popleft().phone_numbers)
 
     def clear(self) -> None:
         self.batches.clear()
-        self.offset = self.count = 0
+        self.count = 0
+
+
+class _ReceiptQueue:
+    """Receipts not yet pulled, by batch; each is handed out once, when its time has come.
+
+    Receipts may come due out of order (delivery rules give numbers other delays), so each batch keeps the
+    positions still to hand out. Like the inbox, it holds about ``limit`` receipts, oldest dropped first.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pending: deque[tuple[Batch, list[int]]] = deque()
+        self.count = 0
+
+    def append(self, batch: Batch) -> None:
+        size = len(batch.phone_numbers)
+        if batch.outcomes:
+            positions = [p for p in range(size) if batch.receipt_time(p) is not None]
+        else:
+            positions = list(range(size))  # on SendSms's hot path: no per-number work
+        if not positions:
+            return
+        self.pending.append((batch, positions))
+        self.count += len(positions)
+        while self.count > self.limit and len(self.pending) > 1:
+            self.count -= len(self.pending.popleft()[1])
+
+    def take(self, limit: int, now: float) -> list[Delivery]:
+        taken: list[Delivery] = []
+        for batch, positions in self.pending:
+            if len(taken) >= limit:
+                break
+            due = [p for p in positions if Delivery(batch, p).receipt_due(now)][: limit - len(taken)]
+            if due:
+                taken.extend(Delivery(batch, p) for p in due)
+                handed = set(due)
+                positions[:] = [p for p in positions if p not in handed]
+        self.count -= len(taken)
+        while self.pending and not self.pending[0][1]:
+            self.pending.popleft()
+        # Emptied batches further in are left until they reach the front: they hold no receipts.
+        return taken
+
+    def clear(self) -> None:
+        self.pending.clear()
+        self.count = 0
 
 
 class Store:
@@ -170,7 +231,7 @@ class Store:
     def __init__(self, max_messages: int) -> None:
         self._lock = threading.Lock()
         self._messages = _BatchQueue(max_messages)
-        self._receipts = _BatchQueue(max_messages)
+        self._receipts = _ReceiptQueue(max_messages)
         self._requests: deque[RequestRecord] = deque(maxlen=max_messages)
         self._hours: dict[str, _Counts] = {}
         self._replies: deque[InboundReply] = deque(maxlen=max_messages)
@@ -214,12 +275,13 @@ class Store:
         with self._lock:
             return list(self._requests)
 
-    def pull_receipts(self, limit: int) -> list[Delivery]:
-        """Take up to ``limit`` delivery receipts off the queue: each is returned once, like Tencent's."""
+    def pull_receipts(self, limit: int, now: float) -> list[Delivery]:
+        """Take up to ``limit`` due delivery receipts off the queue: each is returned once, like Tencent's."""
         with self._lock:
-            return self._receipts.take(limit)
+            return self._receipts.take(limit, now)
 
-    def history(self, number: str, begin: float, end: float | None) -> Iterator[Delivery]:
+    def history(self, number: str, begin: float, end: float | None, now: float) -> Iterator[Delivery]:
+        """The receipts of ``number`` due by ``now``, for messages accepted between ``begin`` and ``end``."""
         with self._lock:
             batches = list(self._messages.batches)
         return (
@@ -227,7 +289,7 @@ class Store:
             for batch in batches
             if begin <= batch.timestamp and (end is None or batch.timestamp <= end)
             for delivery in batch.deliveries()
-            if delivery.phone_number == number
+            if delivery.phone_number == number and delivery.receipt_due(now)
         )
 
     def add_reply(self, reply: InboundReply) -> None:
@@ -254,6 +316,12 @@ class Store:
             for r in replies
             if r.phone_number == number and begin <= r.reply_time and (end is None or r.reply_time <= end)
         ]
+
+    def accepted_between(self, begin: float, end: float) -> list[Batch]:
+        """The kept requests accepted from ``begin`` (inclusive) to ``end`` (exclusive)."""
+        with self._lock:
+            batches = list(self._messages.batches)
+        return [batch for batch in batches if begin <= batch.timestamp < end]
 
     def statistics(self, first_hour: str, last_hour: str) -> tuple[int, int, int]:
         """(fees, requests, successes) over the hours ``first_hour``..``last_hour`` (``yyyymmddhh``)."""

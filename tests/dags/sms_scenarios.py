@@ -120,7 +120,9 @@ single_send(
 )
 single_send("sms_transient", 600, max_concurrency=1, request_attempts=1, retries=2, retry_delay=NO_WAIT)
 single_send("sms_block_list", 5, retries=2, retry_delay=NO_WAIT)
-single_send("sms_outcome_unknown", 600, max_concurrency=1, retries=2, retry_delay=NO_WAIT)
+single_send(
+    "sms_outcome_unknown", 600, max_concurrency=1, retries=2, retry_delay=NO_WAIT, on_unknown_outcome="fail"
+)
 single_send("sms_bulk", 0, phone_numbers=numbers(1500) + numbers(100))  # 100 duplicates
 single_send("sms_rate_limited", 3, recipient_retry_delay=timedelta(seconds=1))
 single_send("sms_marketing", 3, template_id="1003", template_params=["Sale"], sms_type="marketing")

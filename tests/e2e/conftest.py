@@ -57,5 +57,6 @@ def inbox(sms_sandbox: Sandbox, airflow: Deployment) -> Iterator[Sandbox]:
     """The sandbox, emptied for this test; afterwards every component must still be running."""
     sms_sandbox.clear()
     sms_sandbox.clear_faults()
+    sms_sandbox.clear_deliveries()
     yield sms_sandbox
     airflow.assert_running()

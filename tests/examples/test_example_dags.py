@@ -22,6 +22,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 REPORT = "tencent_sms_daily_report.py"
 ALERTS = "tencent_sms_pipeline_alerts.py"
 CAMPAIGN = "tencent_sms_marketing_campaign.py"
+DELIVERY = "tencent_sms_delivery_report.py"
 ON_CALL = "+8613800138000"
 RETRY_ALERT = "【Airflow】[extract] retrying after: source database not reachable"
 #: The daily report's on-call numbers, in E.164.
@@ -67,6 +68,7 @@ def test_dags_folder_has_the_examples_and_no_import_errors():
     assert sorted(bag.dags) == [
         "tencent_sms_collect_opt_outs",
         "tencent_sms_daily_report",
+        "tencent_sms_delivery_report",
         "tencent_sms_marketing_campaign",
         "tencent_sms_pipeline_alerts",
     ]
@@ -179,3 +181,23 @@ def test_campaign_outside_its_window_defers_until_eight_then_sends(sandbox):
     assert texts_by_number(sandbox) == OFFERS
     received = [datetime.fromisoformat(m["received_at"]) for m in sandbox.messages]
     assert min(received) >= opening
+
+
+def test_delivery_report_reconciles_a_lost_answer_and_reports_delivery(sandbox):
+    # The request of the two global numbers is processed, then its answer is lost.
+    sandbox.add_fault(drop_connection=True, phone_numbers=["+16502530000"], count=1)
+    sandbox.set_delivery("+447911123456", description="UNDELIV")
+    run = run_example(example(DELIVERY))
+    assert run.states == {"send_notice": ("success", 1)}
+    assert set(texts_by_number(sandbox)) == {
+        "+8613800138000",
+        "+8613900139000",
+        "+8613700137000",
+        "+16502530000",
+        "+447911123456",
+    }
+    summary = run.tasks["send_notice"].return_value
+    assert (summary["sent"], summary["unknown"], summary["reconciled"]) == (5, 0, 2)
+    delivery = summary["delivery"]
+    assert (delivery["exact"], delivery["delivered"], delivery["failed"]) == (True, 4, 1)
+    assert delivery["failures"] == [{"phone_number": "+447911123456", "description": "UNDELIV"}]

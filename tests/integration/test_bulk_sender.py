@@ -89,7 +89,7 @@ def test_a_connection_dropped_after_the_request_was_written_is_never_resent(sand
     sandbox.add_fault(drop_connection=True, after=3, count=1)
     state = InMemoryTaskState()
     with pytest.raises(AirflowFailException, match="outcome is unknown"):
-        send(2000, max_concurrency=2).execute({"task_state_store": state})
+        send(2000, max_concurrency=2, on_unknown_outcome="fail").execute({"task_state_store": state})
     assert send_requests(sandbox) == 10
     counts = received(sandbox)
     assert len(counts) == 2000 and set(counts.values()) == {1}
@@ -97,7 +97,7 @@ def test_a_connection_dropped_after_the_request_was_written_is_never_resent(sand
     assert sum(len(p) for p in ledger["unknown"].values()) == 200
     # Running the task again sends nothing: the unknown batch stays unknown.
     with pytest.raises(AirflowFailException):
-        send(2000, max_concurrency=2).execute({"task_state_store": state})
+        send(2000, max_concurrency=2, on_unknown_outcome="fail").execute({"task_state_store": state})
     assert send_requests(sandbox) == 10
 
 
@@ -106,7 +106,7 @@ def test_no_answer_within_the_timeout_is_outcome_unknown(sandbox, monkeypatch):
     sandbox.add_fault(latency_ms=1500, after=1, count=1)
     state = InMemoryTaskState()
     with pytest.raises(AirflowFailException, match="outcome is unknown"):
-        send(600, max_concurrency=1).execute({"task_state_store": state})
+        send(600, max_concurrency=1, on_unknown_outcome="fail").execute({"task_state_store": state})
     time.sleep(1.2)  # the sandbox processes the late request after the client gave up
     counts = received(sandbox)
     assert len(counts) == 600 and set(counts.values()) == {1}

@@ -102,6 +102,15 @@ def test_drop_connection_processes_then_closes_without_answer(sandbox: Sandbox) 
     assert len(sandbox.messages) == 2
 
 
+def test_drop_before_send_closes_without_processing(sandbox: Sandbox) -> None:
+    sandbox.add_fault(drop_before_send=True, count=1)
+    assert _send_error(sandbox) == "ClientNetworkError"
+    assert sandbox.messages == []
+    assert sandbox.requests[-1].outcome == "ConnectionDropped"
+    _send(sandbox)
+    assert len(sandbox.messages) == 1
+
+
 def test_after_and_count_select_the_second_of_three(sandbox: Sandbox) -> None:
     sandbox.add_fault(code="InternalError.OtherError", after=1, count=1)
     outcomes = []
@@ -155,6 +164,7 @@ def test_faults_over_http(sandbox: Sandbox) -> None:
         [],
         {},
         {"code": "X", "drop_connection": True},
+        {"drop_connection": True, "drop_before_send": True},
         {"code": 5},
         {"http_status": 99},
         {"latency_ms": -1},

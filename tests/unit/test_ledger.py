@@ -12,6 +12,7 @@ from airflow_provider_tencent_sms.ledger import (
     Ledger,
     LedgerMismatchError,
     SendUnit,
+    Watch,
     decode_ranges,
     encode_ranges,
 )
@@ -166,3 +167,39 @@ def test_the_ledger_holds_no_phone_numbers_and_stays_small():
     text = json.dumps(ledger.dump())
     assert len(text) < 300
     assert "+86" not in text
+
+
+def test_receipt_state_survives_a_reload_and_settles_unknown_recipients_as_sent():
+    ledger = Ledger.load(None, "plan")
+    ledger.start([SendUnit(0), SendUnit(1)])
+    ledger.record_sent(SendUnit(0), 3, 3)
+    ledger.record_unknown(SendUnit(1), [0, 1, 2])
+    ledger.note_first_send(1000.0)
+    ledger.note_first_send(2000.0)
+    ledger.reconcile = Watch(1000.0, 2)
+    ledger.settle_unknown(1, 2, False, "UNDELIV")
+    ledger.record_receipt(0, 1, True, "DELIVRD")
+    reloaded = _reload(ledger)
+    assert reloaded == ledger
+    assert (reloaded.first_send, reloaded.reconcile) == (1000.0, Watch(1000.0, 2))
+    assert (reloaded.sent, reloaded.unknown_count) == (4, 2)
+    assert reloaded.receipt(1, 2) == (False, "UNDELIV")
+    assert reloaded.receipt(0, 1) == (True, "DELIVRD")
+    assert reloaded.receipt(0, 0) is None
+    assert list(reloaded.sent_positions([3, 3])) == [(0, 0), (0, 1), (0, 2), (1, 2)]
+
+
+def test_unresolved_recipients_are_resent_once_as_position_units():
+    ledger = Ledger.load(None, "plan")
+    ledger.start([SendUnit(0)])
+    ledger.record_unknown(SendUnit(0), [0, 1])
+    units = ledger.resend_unknown()
+    assert units == [SendUnit(0, (0, 1))] and ledger.unknown_count == 0
+    assert _reload(ledger).resent
+    ledger.start(units)
+    # Write-ahead: a crash now reports them unknown again, never sends them a third time.
+    crashed = _reload(ledger)
+    crashed.recover([2])
+    assert (crashed.unknown_count, crashed.resent) == (2, True)
+    ledger.record_sent(units[0], 2, 2)
+    assert list(ledger.sent_positions([2])) == [(0, 0), (0, 1)]
