@@ -19,8 +19,8 @@ import json
 import sys
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass, field, replace
 from itertools import compress, filterfalse
 from typing import overload
 
@@ -68,6 +68,8 @@ class CompactAudience:
     invalid_entries: tuple[tuple[int, str], ...] = ()
     #: Whether positions are rows of a file (from 1) rather than positions in a list (from 0).
     positions_are_rows: bool = False
+    #: Recipients left out because they are on an exclusion (opt-out) list.
+    excluded: int = 0
 
     @property
     def recipients(self) -> int:
@@ -89,10 +91,24 @@ class CompactAudience:
         entries = tuple((i, mask(raw)) for i, raw in audience.invalid_entries()[:MAX_KEPT_INVALID])
         return cls(tuple(parts), audience.duplicates, len(audience.invalid), entries)
 
+    def without(self, excluded: Set[str]) -> CompactAudience:
+        """This audience less the E.164 numbers in ``excluded``, which it counts in ``excluded``."""
+        if not excluded:
+            return self
+        drop = {int(number[1:]) for number in excluded}
+        parts = []
+        removed = 0
+        for part in self.parts:
+            kept = array("q", filterfalse(drop.__contains__, part.numbers))
+            removed += len(part.numbers) - len(kept)
+            if kept:
+                parts.append(Part(part.params, part.mainland_china, kept))
+        return replace(self, parts=tuple(parts), excluded=self.excluded + removed)
+
     def __repr__(self) -> str:
         return (
             f"CompactAudience(parts={len(self.parts)}, recipients={self.recipients}, "
-            f"duplicates={self.duplicates}, invalid={self.invalid_count})"
+            f"duplicates={self.duplicates}, invalid={self.invalid_count}, excluded={self.excluded})"
         )
 
 

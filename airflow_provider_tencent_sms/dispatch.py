@@ -31,6 +31,7 @@ from .calls import (
     send_sms_params,
     send_status_items,
 )
+from .cost import FeeBudget
 from .engine import CurlEngine, Reply, usable_connections
 from .error_codes import Disposition
 from .exceptions import OutcomeUnknownError, TencentSmsApiError, TencentSmsError, is_transient_not_sent
@@ -98,6 +99,8 @@ class DispatchResult:
     transient_error: TencentSmsError | None = None
     not_sent: int = 0
     stopped_at_deadline: bool = False
+    #: A request was not started because its estimated fee would have passed ``max_fee``.
+    stopped_at_budget: bool = False
     #: Stopped from outside (``stop()``, i.e. ``on_kill``) before every unit was sent.
     interrupted: bool = False
     peak_in_flight: int = 0
@@ -130,6 +133,9 @@ class Dispatcher:
     :param checkpoint: stores the ledger durably; called before each slice of requests starts, every few
         seconds, and when the round ends or is stopped.
     :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
+    :param budget: with ``max_fee``: each request reserves its estimated fee (``message_fees`` per batch
+        times its numbers) before it starts, and is settled with the fee Tencent reports.
+    :param message_fees: per batch, the estimated fee of one message (see :func:`~.cost.message_fees`).
     """
 
     def __init__(
@@ -142,6 +148,8 @@ class Dispatcher:
         *,
         deadline: float | None = None,
         clock: Callable[[], float] = time.time,
+        budget: FeeBudget | None = None,
+        message_fees: Sequence[int] = (),
     ) -> None:
         self.hook = hook
         self.batches = batches
@@ -150,6 +158,8 @@ class Dispatcher:
         self.checkpoint = checkpoint
         self.deadline = deadline
         self.clock = clock
+        self.budget = budget
+        self.message_fees = message_fees
         self._stop = threading.Event()
         #: A terminal refusal: nothing more starts, answers in flight are still recorded.
         self._halted = False
@@ -228,6 +238,11 @@ class Dispatcher:
                 pacer.recover(now)
                 while ready and engine.in_flight < limit.current and pacer.take(now):
                     job = ready.popleft()
+                    if not self._reserve(job.unit):
+                        # Over max_fee: nothing more starts; what is in flight is still recorded.
+                        result.stopped_at_budget = self._halted = True
+                        ready.appendleft(job)
+                        break
                     body = self._body(job.unit)
                     engine.start(job, body, [*headers, *_lines(signer.headers(body, transport.host))])
                 limit.note(engine.in_flight)
@@ -239,7 +254,9 @@ class Dispatcher:
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
+                    billed = (self.ledger.fee, self.ledger.unknown_count)
                     retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
+                    self._settle_fee(job.unit, *billed)
                     if retry_in is None:
                         finished += 1
                     elif retry_in == 0:
@@ -277,6 +294,18 @@ class Dispatcher:
         if not verbose:
             self._log_progress(finished, total, time.monotonic() - started, 0)
         return result
+
+    def _reserve(self, unit: SendUnit) -> bool:
+        if self.budget is None:
+            return True
+        return self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit)))
+
+    def _settle_fee(self, unit: SendUnit, fee_before: int, unknown_before: int) -> None:
+        """Settle a request's reservation with what the ledger recorded for its answer: Tencent's reported
+        fee, or (some recipients' outcome unknown) the reservation itself."""
+        if self.budget is not None:
+            unknown = self.ledger.unknown_count > unknown_before
+            self.budget.settle(unit, None if unknown else self.ledger.fee - fee_before)
 
     def _give_back(
         self, pending: deque[_Job], ready: deque[_Job], delayed: list[tuple[float, int, _Job]]

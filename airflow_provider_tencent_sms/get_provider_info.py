@@ -29,7 +29,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_tencent_sms.operators.sms"],
+                "python-modules": [
+                    "airflow_provider_tencent_sms.operators.sms",
+                    "airflow_provider_tencent_sms.operators.opt_outs",
+                ],
             },
         ],
         "notifications": ["airflow_provider_tencent_sms.notifications.sms.TencentSmsNotifier"],

@@ -520,3 +520,14 @@ def _national_number_pattern(calling_code: str) -> re.Pattern[str]:
                 patterns.append(f"(?:{pattern})")
     # A code without metadata matches nothing, leaving the verdict to phonenumbers.
     return re.compile("|".join(patterns) or "(?!)", re.ASCII)
+
+
+def exclusion_list(value: object, default_region: str = DEFAULT_REGION) -> NormalisedRecipients:
+    """Numbers never to message, read and normalised exactly as recipients are.
+
+    :param value: ``None``, or anything :func:`parse_phone_numbers` accepts.
+    :param default_region: ISO 3166-1 alpha-2 code used for numbers without ``+``.
+    :return: the numbers in E.164 (``valid``), and the entries that are not phone numbers (``invalid``),
+        which cannot match a recipient and so are reported, not fatal.
+    """
+    return normalise(parse_phone_numbers(value), default_region)

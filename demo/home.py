@@ -31,6 +31,8 @@ def airflow_environment(overrides: Mapping[str, str] | None = None) -> dict[str,
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{DATABASE}",
+            # The examples' opt-out list lives in the demo's home, not in a temp file shared with others.
+            "AIRFLOW_VAR_TENCENT_SMS_OPT_OUT_FILE": str(AIRFLOW_HOME / "opt_outs.txt"),
         }
     )
     env.update(overrides or {})

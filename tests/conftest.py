@@ -23,6 +23,8 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(TEST_DAGS)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_TENCENT_SMS_DEFAULT", None)
+# The example DAGs' opt-out list: in the throwaway home unless a test points it elsewhere.
+os.environ["AIRFLOW_VAR_TENCENT_SMS_OPT_OUT_FILE"] = str(_HOME / "opt_outs.txt")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Shared test helpers: connections pointing at a sandbox."""
+"""Shared test helpers: connections pointing at a sandbox, and a sandbox registry with templates in review."""
 
 from __future__ import annotations
 
@@ -27,3 +27,24 @@ def use_connection(
     monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, conn_id: str = "tencent_sms_default", **overrides: Any
 ) -> None:
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", connection_json(sandbox, **overrides))
+
+
+#: The sandbox's default templates, plus templates in each review state Tencent reports.
+REVIEW_STATES = {
+    "signatures": ["Airflow"],
+    "templates": {
+        "1002": {"type": "notification", "name": "Notification", "content": "[{1}] {2}"},
+        "1003": {"type": "notification", "name": "Offer", "content": "{1} Reply TD to unsubscribe."},
+        "2001": {"type": "notification", "name": "Hello", "content": "Hello {1}, see you at {2}"},
+        "2002": {"type": "notification", "content": "Hi {1}", "status": "in-review"},
+        "2003": {
+            "type": "marketing",
+            "name": "Spring sale",
+            "content": "Sale {1}",
+            "status": "rejected",
+            "review_reply": "Marketing templates must end with an unsubscribe instruction",
+        },
+        "2004": {"type": "notification", "content": "Soon {1}", "status": "not-yet-active"},
+        "2005": {"type": "notification", "content": "Global {1}", "scope": "global"},
+    },
+}

@@ -38,7 +38,9 @@ from ..exceptions import InvalidConnectionError, TencentSmsApiError, TencentSmsE
 from ..pacing import Pacer
 from ..phone import mask
 from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
+from ..replies import REPLY_HISTORY_DAYS, Reply
 from ..signing import Credentials, Tc3Auth, Tc3Signer
+from ..templates import Template, review_status
 from .receipts import (
     PAGE_SIZE,
     RATE_MARGIN,
@@ -61,10 +63,16 @@ _PROBE_NUMBER = "+8613800000000"
 _QUERY_VERSION = "2021-01-11"
 #: SendStatusStatistics takes Beijing-time hours (UTC+8, no daylight saving time).
 _BEIJING = timezone(timedelta(hours=8))
-_SIGN_PAGE = 100
+#: The most items Tencent's list and pull actions take or give per call.
+_PAGE_SIZE = 100
 #: At most this many pages of signatures per region are read (a large account has a few hundred).
 _MAX_SIGN_PAGES = 20
-_SIGN_STATUS = {1: "in review", -1: "rejected", 2: "approved but not yet active"}
+#: Tencent's documented per-account limits (requests per second) of the template and reply actions.
+_QUERY_RATE_LIMITS = {
+    "DescribeSmsTemplateList": 20,
+    "PullSmsReplyStatus": 100,
+    "PullSmsReplyStatusByPhoneNumber": 20,
+}
 
 
 def _all_of_types(items: list[Any], allowed: tuple[type, ...]) -> bool:
@@ -372,7 +380,7 @@ class TencentSmsHook(BaseHook):
                 f"(the content must match exactly; the account has: {known})"
             )
         if status != 0:
-            state = _SIGN_STATUS.get(status, f"not approved (StatusCode {status})")
+            state = review_status(status)
             return False, f"signature {sign_name!r} (extra 'sign_name') is {state}: SendSms refuses it"
         return True, f"signature {sign_name!r} is approved"
 
@@ -382,13 +390,13 @@ class TencentSmsHook(BaseHook):
             for page in range(_MAX_SIGN_PAGES):
                 answer = self.call(
                     "DescribeSmsSignList",
-                    {"International": international, "Limit": _SIGN_PAGE, "Offset": page * _SIGN_PAGE},
+                    {"International": international, "Limit": _PAGE_SIZE, "Offset": page * _PAGE_SIZE},
                     version=_QUERY_VERSION,
                 )
                 items = answer.get("DescribeSignListStatusSet") or []
                 for item in items:
                     yield str(item.get("SignName", "")), int(item.get("StatusCode", -1))
-                if len(items) < _SIGN_PAGE:
+                if len(items) < _PAGE_SIZE:
                     break
 
     # -- delivery receipts (types and checks in hooks/receipts.py) --------------------------------------
@@ -398,7 +406,8 @@ class TencentSmsHook(BaseHook):
         """One pacer per receipt action, each a little under its documented rate (Tencent counts arrivals,
         which jitter): the actions are limited apart, as Tencent limits them."""
         now = time.monotonic()
-        return {action: Pacer(rate * RATE_MARGIN, now) for action, rate in RECEIPT_RATE_LIMITS.items()}
+        rates = {**RECEIPT_RATE_LIMITS, **_QUERY_RATE_LIMITS}
+        return {action: Pacer(rate * RATE_MARGIN, now) for action, rate in rates.items()}
 
     @cached_property
     def _receipt_lock(self) -> threading.Lock:
@@ -411,6 +420,115 @@ class TencentSmsHook(BaseHook):
             while not pacer.take(time.monotonic()):
                 time.sleep(pacer.wait(time.monotonic()))
         return self.call(action, params, version=_QUERY_VERSION)
+
+    # -- templates and inbound replies (read-only actions, each under its documented rate limit) -------
+
+    def _query(self, action: str, params: dict[str, Any], items: str) -> list[dict[str, Any]]:
+        """One 2021-01-11 read-only call under the action's rate limit; the list named ``items``."""
+        answer = self._receipt_call(action, params)
+        found = answer.get(items)
+        if not isinstance(found, list):
+            raise TencentSmsApiError(
+                "InvalidResponse", f"{action} answer has no {items} list", answer.get("RequestId")
+            )
+        return found
+
+    def describe_templates(
+        self, template_ids: Iterable[str | int], *, international: bool = False
+    ) -> list[Template]:
+        """
+        The account's templates with these ids (DescribeSmsTemplateList), with status and content.
+
+        Ids Tencent does not know are left out. Individual (non-enterprise) accounts cannot call this:
+        Tencent answers ``FailedOperation.NotEnterpriseCertification``, raised as a TencentSmsApiError.
+
+        :param template_ids: template ids (numeric).
+        :param international: ask about global templates instead of Mainland China ones.
+        """
+        ids = []
+        for template_id in template_ids:
+            if not str(template_id).strip().isdigit():
+                raise ValueError(f"Template ids are numbers, e.g. 1234567; got {template_id!r}")
+            ids.append(int(str(template_id).strip()))
+        templates: list[Template] = []
+        for start in range(0, len(ids), _PAGE_SIZE):
+            chunk = ids[start : start + _PAGE_SIZE]
+            params = {
+                "International": int(international),
+                "TemplateIdSet": chunk,
+                "Limit": len(chunk),
+                "Offset": 0,
+            }
+            items = self._query("DescribeSmsTemplateList", params, "DescribeTemplateStatusSet")
+            templates.extend(Template.from_api(item) for item in items)
+        return templates
+
+    def pull_replies(self, limit: int = _PAGE_SIZE, *, sms_sdk_app_id: str | None = None) -> list[Reply]:
+        """
+        Take up to ``limit`` new replies off the application's reply queue (PullSmsReplyStatus).
+
+        Each reply is handed out once: a second reader of the same application gets the rest, not
+        the same ones.
+
+        :param limit: the most replies to take, in calls of up to 100.
+        :param sms_sdk_app_id: the SMS application; the connection's by default.
+        """
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive number of replies, got {limit!r}")
+        app_id = self._app_id(sms_sdk_app_id)
+        replies: list[Reply] = []
+        while len(replies) < limit:
+            page = min(_PAGE_SIZE, limit - len(replies))
+            params = {"Limit": page, "SmsSdkAppId": app_id}
+            items = self._query("PullSmsReplyStatus", params, "PullSmsReplyStatusSet")
+            replies.extend(Reply.from_api(item) for item in items)
+            if len(items) < page:
+                break
+        return replies
+
+    def pull_replies_by_phone_number(
+        self,
+        phone_number: str,
+        begin: datetime,
+        end: datetime | None = None,
+        *,
+        sms_sdk_app_id: str | None = None,
+    ) -> list[Reply]:
+        """
+        Every reply from one number between ``begin`` and ``end`` (PullSmsReplyStatusByPhoneNumber).
+
+        Reads pages of 100 until the last. Nothing is consumed: the reply queue is not affected.
+
+        :param phone_number: the number, E.164.
+        :param begin: the start, timezone-aware, within the last 7 days (Tencent keeps no more).
+        :param end: the end, timezone-aware; now by default.
+        :param sms_sdk_app_id: the SMS application; the connection's by default.
+        """
+        for name, moment in (("begin", begin), ("end", end)):
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError(f"{name} must be a timezone-aware datetime, e.g. datetime.now(timezone.utc)")
+        oldest = datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS)
+        if begin < oldest:
+            raise ValueError(
+                f"begin {begin.isoformat()} is more than {REPLY_HISTORY_DAYS} days ago: Tencent answers "
+                f"for the last {REPLY_HISTORY_DAYS} days only; collect replies at least weekly"
+            )
+        params: dict[str, Any] = {
+            "BeginTime": int(begin.timestamp()),
+            "Offset": 0,
+            "Limit": _PAGE_SIZE,
+            "PhoneNumber": phone_number,
+            "SmsSdkAppId": self._app_id(sms_sdk_app_id),
+        }
+        if end is not None:
+            params["EndTime"] = int(end.timestamp())
+        replies: list[Reply] = []
+        while True:
+            items = self._query("PullSmsReplyStatusByPhoneNumber", params, "PullSmsReplyStatusSet")
+            replies.extend(Reply.from_api(item) for item in items)
+            if len(items) < _PAGE_SIZE:
+                return replies
+            params["Offset"] += _PAGE_SIZE
 
     def _app_id(self, sms_sdk_app_id: str | None) -> str:
         app_id = sms_sdk_app_id or self.config.sms_sdk_app_id

@@ -46,9 +46,11 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..compact import BatchPlan, CompactAudience
+    from ..cost import FeeBudget
     from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
     from ..shards import Shard
+    from .preflight import Preflight
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -179,6 +181,14 @@ class SendSmsOperator(BaseOperator):
     :param send_window: for marketing sends, the daily window ``("HH:MM", "HH:MM")``.
     :param send_window_timezone: the window's IANA time zone.
     :param send_window_margin: stop starting new requests this long before the window closes.
+    :param exclude: numbers never to message (e.g. an opt-out list), in any form ``phone_numbers`` takes and
+        any format, normalised the same way; the result counts them in ``excluded``. (templated)
+    :param dry_run: do everything short of sending (connection, window, recipients, batch plan, template
+        preflight, fee estimate) and return that report; no SendSms request is made, no ledger written.
+    :param preflight: ask Tencent about the template (DescribeSmsTemplateList) before the first request:
+        one that is not approved, or whose placeholders differ from the parameters, fails the task.
+    :param max_fee: the most the send may cost, in billed SMS: the task refuses to start when the estimate
+        is over it, and stops before a request that would take Tencent's reported fees past it.
     :param on_unknown_outcome: ``reconcile`` (default): recipients whose request's outcome is unknown are
         looked up by number in Tencent's delivery receipts after ``reconcile_after``, then at growing
         intervals until ``reconcile_timeout``, the task deferred in between; a receipt of this task settles
@@ -206,9 +216,11 @@ class SendSmsOperator(BaseOperator):
         "session_context",
         "extend_code",
         "sender_id",
+        "exclude",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "phone_numbers": "py",
+        "exclude": "py",
         "template_params": "py",
         "recipients": "json",
     }
@@ -248,6 +260,10 @@ class SendSmsOperator(BaseOperator):
         send_window: tuple[str, str] = DEFAULT_WINDOW,
         send_window_timezone: str = DEFAULT_TIMEZONE,
         send_window_margin: timedelta = timedelta(seconds=30),
+        exclude: Any = None,
+        dry_run: bool = False,
+        preflight: bool = True,
+        max_fee: int | None = None,
         on_unknown_outcome: str = "reconcile",
         reconcile_after: timedelta = timedelta(minutes=2),
         reconcile_timeout: timedelta = timedelta(hours=1),
@@ -289,6 +305,11 @@ class SendSmsOperator(BaseOperator):
         self.send_window = send_window
         self.send_window_timezone = send_window_timezone
         self.send_window_margin = send_window_margin
+        self.exclude = exclude
+        # Not ``self.dry_run``: BaseOperator.dry_run() is a method (it renders the templates).
+        self.report_only = dry_run
+        self.preflight = preflight
+        self.max_fee = max_fee
         self.on_unknown_outcome = on_unknown_outcome
         self.reconcile_after = reconcile_after
         self.reconcile_timeout = reconcile_timeout
@@ -317,6 +338,12 @@ class SendSmsOperator(BaseOperator):
             value = getattr(self, name)
             if not (isinstance(value, timedelta) or (value is None and name == "recipient_retry_delay")):
                 raise TypeError(f"{name} must be a datetime.timedelta, got {value!r}")
+        for name, value in (("dry_run", self.report_only), ("preflight", self.preflight)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, got {value!r}")
+        fee = self.max_fee
+        if fee is not None and (not isinstance(fee, int) or isinstance(fee, bool) or fee < 0):
+            raise ValueError(f"max_fee must be a whole number of billed SMS (0 or more) or None, got {fee!r}")
         # Raises ValueError naming the bad part: "08:00-22:00" typos and unknown time zones.
         SendWindow.parse(self.send_window, self.send_window_timezone)
         if self.rate_limit_scope not in RATE_LIMIT_SCOPES:
@@ -427,9 +454,12 @@ class SendSmsOperator(BaseOperator):
         tag = self._task_instance_tag(context)
         settings = self._settings(tag)
         window = self._window()
+        if self.report_only:
+            return self._dry_run(settings, window)
         audience = self._audience()
         self._check_connection(settings)
         batches = BatchPlan(audience.parts)
+        fees = self._check_template(settings, batches)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
 
@@ -455,6 +485,7 @@ class SendSmsOperator(BaseOperator):
         )
 
         total = batches.recipients
+        budget = self._budget(ledger, batches, fees)
         policy = self._policy(window)
         checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
         targets: list[tuple[int, int]] = []
@@ -466,7 +497,16 @@ class SendSmsOperator(BaseOperator):
                 if units:
                     ledger.note_first_send(time.time())
                 deadline = step.deadline.timestamp() if isinstance(step, Send) and step.deadline else None
-                dispatcher = Dispatcher(self.hook, batches, ledger, settings, checkpoint, deadline=deadline)
+                dispatcher = Dispatcher(
+                    self.hook,
+                    batches,
+                    ledger,
+                    settings,
+                    checkpoint,
+                    deadline=deadline,
+                    budget=budget,
+                    message_fees=fees or (),
+                )
                 # Reachable from on_kill(), which Airflow may call from a signal handler while run() sends.
                 self._dispatcher: Dispatcher | None = dispatcher
                 try:
@@ -489,9 +529,11 @@ class SendSmsOperator(BaseOperator):
             step = next_step(
                 ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
             )
+            if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
+                step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
-        summary = self._summary(ledger, batches, audience)
+        summary = self._summary(ledger, batches, audience, fees)
         if ledger.delivery is not None:
             report = checker.report(targets, recipients=ledger.sent, app_wide=True)
             summary["delivery"] = {
@@ -511,6 +553,119 @@ class SendSmsOperator(BaseOperator):
             raise (AirflowException if step.retry else AirflowFailException)(step.message)
         store.finish()
         return summary
+
+    # -- before sending: template preflight, fee estimate and cap, dry run ---------------------------------
+
+    def _preflight(self, settings: SendSettings, batches: BatchPlan) -> Preflight | None:
+        """What Tencent says about the template (None with ``preflight=False``); a notice is logged."""
+        from .preflight import preflight
+
+        if not self.preflight or not batches:
+            return None
+        checked = preflight(self.hook, settings.template_id, batches)
+        if checked.notice:
+            self.log.warning("%s", checked.notice)
+        return checked
+
+    def _fees(
+        self, checked: Preflight | None, settings: SendSettings, batches: BatchPlan
+    ) -> list[int] | None:
+        """Per batch, the estimated fee of one message; None without the template's content."""
+        from ..cost import message_fees
+
+        if checked is None or checked.template is None or checked.template.content is None:
+            return None
+        sign_name = settings.sign_name or self.hook.config.sign_name
+        return message_fees(batches, checked.template.content, sign_name)
+
+    def _check_template(self, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
+        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate."""
+        checked = self._preflight(settings, batches)
+        if checked is not None and checked.problem:
+            raise AirflowFailException(f"{checked.problem} Nothing was sent.")
+        return self._fees(checked, settings, batches)
+
+    def _budget(self, ledger: Ledger, batches: BatchPlan, fees: list[int] | None) -> FeeBudget | None:
+        """The fee cap for this round, or None without ``max_fee``; fails when the estimate is over it."""
+        from ..cost import FeeBudget, units_fee
+        from ..next_step import RETRY_BATCH
+
+        if self.max_fee is None:
+            return None
+        if fees is None:
+            raise AirflowFailException(
+                f"max_fee needs the template's content to estimate the fee, and template {self.template_id} "
+                "could not be read (see the notice above, or preflight=False). Nothing was sent: turn the "
+                "preflight on, or remove max_fee to send without a cap."
+            )
+        # What may have been billed already: Tencent's reported fees, and the estimate of unknown outcomes.
+        spent = ledger.fee + sum(fees[b] for b, _ in ledger.unknown_positions())
+        pending = (
+            ledger.new_batches(len(batches))
+            + ledger.due_retries(float("inf"), RETRY_BATCH)
+            + ledger.window_units()
+        )
+        estimate = units_fee(pending, batches, fees)
+        if spent + estimate > self.max_fee:
+            earlier = f" plus {spent} already spent by earlier tries" if spent else ""
+            raise AirflowFailException(
+                f"The send is estimated at {estimate} billed SMS{earlier}, more than max_fee={self.max_fee}. "
+                "Nothing was sent: raise max_fee, or send to fewer recipients or shorter texts (see the dry run's "
+                "estimate)."
+            )
+        return FeeBudget(self.max_fee, spent)
+
+    def _budget_stop_message(self, ledger: Ledger, total: int) -> str:
+        rest = total - ledger.sent - ledger.failed_count - ledger.unknown_count
+        return (
+            f"Stopped before passing max_fee={self.max_fee}: Tencent billed more than estimated. "
+            f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}); the other {rest} were not "
+            "sent. Running the task again sends to them only if max_fee allows it."
+        )
+
+    def _dry_run(self, settings: SendSettings, window: SendWindow | None) -> dict[str, Any]:
+        """Everything short of sending, as a report: no SendSms request, no ledger read or written."""
+        from ..compact import BatchPlan
+        from ..cost import estimate
+        from ..dry_run import describe, estimate_report, plan_report, window_report
+
+        problems: list[str] = []
+        audience = self._audience(problems)
+        try:
+            self._check_connection(settings)
+            ok, message = self.hook.test_connection()
+        except AirflowFailException as exc:
+            ok, message = False, str(exc)
+        if not ok:
+            problems.append(f"The connection does not work: {message}")
+        batches = BatchPlan(audience.parts)
+        checked = self._preflight(settings, batches) if ok else None
+        if checked is not None and checked.problem:
+            problems.append(checked.problem)
+        fees = self._fees(checked, settings, batches)
+        cost = estimate(batches, fees) if fees is not None else None
+        why_not = None
+        if cost is None:
+            why_not = "preflight=False" if not self.preflight else "the template's content could not be read"
+            if self.max_fee is not None:
+                problems.append(f"max_fee needs the template's content to estimate the fee ({why_not})")
+        elif self.max_fee is not None and cost.billed_sms > self.max_fee:
+            problems.append(
+                f"The estimate, {cost.billed_sms} billed SMS, is more than max_fee={self.max_fee}"
+            )
+        report = {
+            "dry_run": True,
+            "connection": {"ok": ok, "message": message},
+            "window": window_report(window, datetime.now(timezone.utc)),
+            **plan_report(audience, batches),
+            "template": (
+                checked.to_json() if checked is not None else {"checked": False, "notice": "preflight=False"}
+            ),
+            "estimate": estimate_report(cost, self.max_fee, why_not),
+            "problems": problems,
+        }
+        self.log.info("%s", describe(report))
+        return report
 
     def _policy(self, window: SendWindow | None) -> Policy:
         wait = self.wait_for_delivery
@@ -667,9 +822,16 @@ class SendSmsOperator(BaseOperator):
             return None
         return SendWindow.parse(self.send_window, self.send_window_timezone)
 
-    def _audience(self) -> CompactAudience:
+    def _audience(self, problems: list[str] | None = None) -> CompactAudience:
+        """The recipients, less the excluded ones; what would stop the send fails the task, or, given a
+        ``problems`` list (a dry run), is added to it."""
         from ..compact import CompactAudience
         from ..recipients import audience_for_numbers, parse_list, personalised
+
+        def refuse(message: str) -> None:
+            if problems is None:
+                raise AirflowFailException(message)
+            problems.append(message)
 
         given = [self.phone_numbers is not None, self.recipients is not None, self.recipients_uri is not None]
         if sum(given) != 1:
@@ -710,31 +872,53 @@ class SendSmsOperator(BaseOperator):
             more = f" and {audience.invalid_count - 10} more" if audience.invalid_count > 10 else ""
             count = audience.invalid_count
             if not audience.parts:
-                raise AirflowFailException(
+                refuse(
                     f"All {plural(count, what)} given {'is' if count == 1 else 'are'} "
                     f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
                     f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
                 )
-            if self.on_invalid_number == "fail":
-                raise AirflowFailException(
+            elif self.on_invalid_number == "fail":
+                refuse(
                     f"{plural(count, 'invalid ' + what)} ({entries}{more}); nothing was sent. "
                     f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
-            self.log.warning("Skipping %s: %s%s", plural(count, "invalid " + what), entries, more)
+            else:
+                self.log.warning("Skipping %s: %s%s", plural(count, "invalid " + what), entries, more)
+        before_exclusion = audience.recipients
+        audience = audience.without(self._excluded())
         if not audience.parts:
-            if shard is not None and audience.recipients == 0 and not audience.invalid_count:
+            if before_exclusion:
+                refuse(
+                    f"Nothing to send: all {plural(before_exclusion, 'recipient')} are excluded (exclude=...)"
+                )
+            elif shard is not None and not audience.invalid_count:
                 self.log.info("No recipient of the list falls in shard %d of %d", shard.index, shard.count)
                 return audience
-            raise AirflowFailException("No recipients to send to: the phone number list is empty")
+            elif not audience.invalid_count:
+                refuse("No recipients to send to: the phone number list is empty")
         if self.sms_type == "verification":
             for group_params in audience.params:
                 bad = [p for p in group_params if not _VERIFICATION_PARAM.match(p)]
                 if bad:
-                    raise AirflowFailException(
-                        f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}"
-                    )
+                    refuse(f"Verification-code templates take parameters of 0-6 digits only; got {bad[0]!r}")
+                    break
         return audience
+
+    def _excluded(self) -> frozenset[str]:
+        """The numbers of ``exclude``, in E.164."""
+        from ..recipients import exclusion_list
+
+        try:
+            listed = exclusion_list(self.exclude, self.default_region)
+        except (TypeError, ValueError) as exc:
+            raise AirflowFailException(f"exclude: {exc} Nothing was sent.") from None
+        if listed.invalid:
+            self.log.warning(
+                "exclude: %s ignored: not phone numbers, they cannot match a recipient",
+                plural(len(listed.invalid), "entry", "entries"),
+            )
+        return frozenset(listed.valid)
 
     def _template_params(self) -> list[Any]:
         from ..recipients import parse_list
@@ -787,7 +971,11 @@ class SendSmsOperator(BaseOperator):
 
     # -- results ---------------------------------------------------------------------------------------
 
-    def _summary(self, ledger: Ledger, batches: BatchPlan, audience: CompactAudience) -> dict[str, Any]:
+    def _summary(
+        self, ledger: Ledger, batches: BatchPlan, audience: CompactAudience, fees: list[int] | None
+    ) -> dict[str, Any]:
+        from ..cost import estimate
+
         failures = [
             {"phone_number": batches.number(b, p), "code": f.code, "message": f.message}
             for b, p, f in ledger.failures()
@@ -811,7 +999,9 @@ class SendSmsOperator(BaseOperator):
             "invalid_entries": [
                 {"position": i, "entry": entry} for i, entry in audience.invalid_entries[:MAX_LISTED_INVALID]
             ],
+            "excluded": audience.excluded,
             "fee": ledger.fee,
+            "estimated_fee": estimate(batches, fees).billed_sms if fees is not None else None,
             "requests": ledger.requests,
             "rate_limited": ledger.rate_limited,
             "failures_by_code": dict(Counter(item["code"] for item in failures + unknown)),

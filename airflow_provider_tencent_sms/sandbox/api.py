@@ -32,6 +32,8 @@ _QUERIES: Mapping[str, Callable[[Context, str, params.Params], dict[str, Any]]] 
     "DescribePhoneNumberInfo": queries.describe_phone_number_info,
     "PullSmsSendStatus": queries.pull_sms_send_status,
     "PullSmsSendStatusByPhoneNumber": queries.pull_sms_send_status_by_phone_number,
+    "PullSmsReplyStatus": queries.pull_sms_reply_status,
+    "PullSmsReplyStatusByPhoneNumber": queries.pull_sms_reply_status_by_phone_number,
     "SendStatusStatistics": queries.send_status_statistics,
     "CallbackStatusStatistics": queries.callback_status_statistics,
     "DescribeSmsTemplateList": queries.describe_sms_template_list,
@@ -137,7 +139,12 @@ class Api:
             return _http_fault(fault.http_status, fault.error_body())
         if action == "SendSms":
             result = send_sms(
-                self.ctx, version, checked, request_id, effect.recipient_codes if effect else {}
+                self.ctx,
+                version,
+                checked,
+                request_id,
+                effect.recipient_codes if effect else {},
+                effect.fee if effect else None,
             )
         else:
             result = _QUERIES[action](self.ctx, version, checked)

@@ -20,8 +20,9 @@ class Fault:
     sent; ``http_status`` answers with that status and an HTML ``body``, like a proxy, after processing the
     request if ``process`` is true; ``latency_ms`` delays the answer; ``drop_connection`` processes the request
     and closes the connection without answering (messages and receipts exist); ``drop_before_send`` closes it
-    without processing anything. At most one of ``code``, ``http_status``, ``drop_connection`` and
-    ``drop_before_send`` may be set.
+    without processing anything; ``fee`` bills each message SendSms sends this many SMS instead of what its
+    text costs (as if Tencent counted differently from the provider's estimate). At most one of ``code``,
+    ``http_status``, ``drop_connection`` and ``drop_before_send`` may be set.
 
     Matching: requests for ``action`` (None for any) that contain one of ``phone_numbers`` (if given). The
     first ``after`` matching requests are let through, then the next ``count`` ones (None: all) are hit.
@@ -37,6 +38,7 @@ class Fault:
     latency_ms: int = 0
     drop_connection: bool = False
     drop_before_send: bool = False
+    fee: int | None = None
     action: str | None = "SendSms"
     after: int = 0
     count: int | None = None
@@ -46,11 +48,13 @@ class Fault:
     def __post_init__(self) -> None:
         _check_types(self)
         answers = (self.code, self.http_status, self.drop_connection, self.drop_before_send)
-        if not (self.recipient_code or self.latency_ms or any(answers)):
+        if not (self.recipient_code or self.latency_ms or any(answers) or self.fee is not None):
             raise ValueError(
-                "a fault needs an effect: code, recipient_code, http_status, latency_ms, drop_connection or "
-                "drop_before_send"
+                "a fault needs an effect: code, recipient_code, http_status, latency_ms, drop_connection, "
+                "drop_before_send or fee"
             )
+        if self.fee is not None and self.fee < 1:
+            raise ValueError("fee must be 1 or more")
         if sum(1 for effect in answers if effect) > 1:
             raise ValueError("code, http_status, drop_connection and drop_before_send exclude each other")
         if (self.process or self.body is not None) and self.http_status is None:
@@ -99,6 +103,7 @@ _TYPES: Mapping[str, tuple[type, ...]] = {
     "latency_ms": (int,),
     "drop_connection": (bool,),
     "drop_before_send": (bool,),
+    "fee": (int, type(None)),
     "action": (str, type(None)),
     "after": (int,),
     "count": (int, type(None)),
@@ -131,6 +136,8 @@ class FaultEffect:
     answer: Fault | None = None
     #: Number -> (code, message) for SendStatusSet.
     recipient_codes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The fee of each sent message, instead of what its text costs.
+    fee: int | None = None
 
 
 class FaultBook:
@@ -176,7 +183,8 @@ class FaultBook:
                 message = fault.message or f"{fault.recipient_code} (injected by the sandbox)"
                 for number in _targets(fault, numbers):
                     recipient_codes.setdefault(number, (fault.recipient_code, message))
-        return FaultEffect(sum(f.latency_ms for f in hits), answer, recipient_codes)
+        fee = next((f.fee for f in hits if f.fee is not None), None)
+        return FaultEffect(sum(f.latency_ms for f in hits), answer, recipient_codes, fee)
 
     def _hits(self, fault: Fault, action: str, numbers: Sequence[str]) -> bool:
         if fault.action is not None and fault.action != action:

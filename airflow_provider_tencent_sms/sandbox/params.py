@@ -48,6 +48,16 @@ def _send_sms(app: str, template: str, sign: str) -> tuple[Field, ...]:
     )
 
 
+# Receipts and replies are pulled with the same parameters.
+_PULL_2021 = (Field("Limit", "limit", _I, True), Field("SmsSdkAppId", "app_id", _S, True))
+_PULL_BY_NUMBER_2021 = (
+    Field("BeginTime", "begin", _I, True),
+    Field("Offset", "offset", _I, True),
+    Field("Limit", "limit", _I, True),
+    Field("PhoneNumber", "number", _S, True),
+    Field("SmsSdkAppId", "app_id", _S, True),
+    Field("EndTime", "end", _I),
+)
 #: The statistics actions (SendStatusStatistics, CallbackStatusStatistics) take the same parameters.
 _STATISTICS_2021 = (
     Field("BeginTime", "begin", _S, True),
@@ -64,18 +74,11 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
     },
     "DescribePhoneNumberInfo": {V2021: (Field("PhoneNumberSet", "numbers", _SS, True),)},
     "PullSmsSendStatus": {
-        V2021: (Field("Limit", "limit", _I, True), Field("SmsSdkAppId", "app_id", _S, True)),
+        V2021: _PULL_2021,
         V2019: (Field("Limit", "limit", _I, True), Field("SmsSdkAppid", "app_id", _S, True)),
     },
     "PullSmsSendStatusByPhoneNumber": {
-        V2021: (
-            Field("BeginTime", "begin", _I, True),
-            Field("Offset", "offset", _I, True),
-            Field("Limit", "limit", _I, True),
-            Field("PhoneNumber", "number", _S, True),
-            Field("SmsSdkAppId", "app_id", _S, True),
-            Field("EndTime", "end", _I),
-        ),
+        V2021: _PULL_BY_NUMBER_2021,
         V2019: (
             Field("SendDateTime", "begin", _I, True),
             Field("Offset", "offset", _I, True),
@@ -85,6 +88,8 @@ SCHEMAS: Mapping[str, Mapping[str, tuple[Field, ...]]] = {
             Field("EndDateTime", "end", _I),
         ),
     },
+    "PullSmsReplyStatus": {V2021: _PULL_2021},
+    "PullSmsReplyStatusByPhoneNumber": {V2021: _PULL_BY_NUMBER_2021},
     "SendStatusStatistics": {
         # 2021-01-11 sends the yyyymmddhh hours as strings, 2019-07-11 as integers.
         V2021: _STATISTICS_2021,

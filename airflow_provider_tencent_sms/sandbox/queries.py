@@ -14,8 +14,8 @@ from . import phones, rules
 from .context import Context
 from .errors import ApiError
 from .params import V2019, Params
-from .store import Delivery
-from .templates import Scope, SignatureStatus
+from .store import Delivery, InboundReply
+from .templates import ReviewStatus, Scope
 
 MAX_LIMIT = 100
 _HOUR = re.compile(r"[0-9]{10}")
@@ -137,6 +137,36 @@ def pull_sms_send_status_by_phone_number(ctx: Context, version: str, params: Par
     return {"PullSmsSendStatusSet": [_receipt(ctx, version, d) for d in page]}
 
 
+def _reply_item(reply: InboundReply) -> dict[str, Any]:
+    number = phones.parse(reply.phone_number)
+    return {
+        "ExtendCode": reply.extend_code,
+        "CountryCode": number.nation_code if number else "",
+        "PhoneNumber": reply.phone_number,
+        "SignName": reply.sign_name,
+        "ReplyContent": reply.content,
+        "ReplyTime": reply.reply_time,
+        "SubscriberNumber": number.subscriber if number else "",
+    }
+
+
+def pull_sms_reply_status(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    limit = params.integer("limit")
+    _check_limit(version, limit)
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in ctx.store.pull_replies(limit)]}
+
+
+def pull_sms_reply_status_by_phone_number(ctx: Context, version: str, params: Params) -> dict[str, Any]:
+    ctx.check_app(version, params.string("app_id"))
+    limit, offset = params.integer("limit"), params.integer("offset")
+    _check_limit(version, limit, offset)
+    history = ctx.store.reply_history(
+        params.string("number"), params.integer("begin"), params.optional_integer("end")
+    )
+    return {"PullSmsReplyStatusSet": [_reply_item(r) for r in history[offset : offset + limit]]}
+
+
 def _hours(version: str, params: Params) -> tuple[str, str]:
     """The checked ``yyyymmddhh`` range of a statistics action."""
     # 2021-01-11 sends the hours as strings, 2019-07-11 as integers.
@@ -237,8 +267,8 @@ def describe_sms_template_list(ctx: Context, version: str, params: Params) -> di
             "TemplateId": int(template.id),
             # 2019-07-11 documents only 0 and 1, so it is told the International it asked about.
             "International": international if version == V2019 else template.scope.international,
-            "StatusCode": 0,
-            "ReviewReply": "",
+            "StatusCode": template.status.status_code,
+            "ReviewReply": template.review_reply,
             "TemplateName": template.name,
             "CreateTime": settings.created_at,
         }
@@ -259,7 +289,7 @@ def describe_sms_sign_list(ctx: Context, version: str, params: Params) -> dict[s
             "International": international,
             "StatusCode": statuses[name].status_code,
             "ReviewReply": "Rejected in the sandbox's registry"
-            if statuses[name] is SignatureStatus.REJECTED
+            if statuses[name] is ReviewStatus.REJECTED
             else "",
             "SignName": name,
             "CreateTime": ctx.settings.created_at,

@@ -8,14 +8,11 @@ from datetime import datetime, tzinfo
 
 from .errors import ApiError
 from .phones import MAINLAND_ISO_CODE
-from .templates import Registry, Template, TemplateKind
+from .templates import Registry, ReviewStatus, Template, TemplateKind
 
 MAX_NUMBERS = 200
 #: Marketing SMS may be sent from 08:00 until 22:00 local time (Beijing time by default).
 MARKETING_HOURS = (8, 22)
-#: One SMS holds 70 characters; longer texts are split into parts of 67 (the rest is the concatenation header).
-SINGLE_PART_CHARS = 70
-MULTI_PART_CHARS = 67
 
 _VERIFICATION_CODE = re.compile(r"[0-9]{0,6}")
 #: A scheme, "www." or a host name under a common top-level domain; "v1.2" or "3.5 kg" are not URLs.
@@ -56,7 +53,7 @@ def is_mainland_batch(iso_codes: Sequence[str | None]) -> bool | None:
 
 def find_template(registry: Registry, template_id: str, mainland: bool | None) -> Template:
     template = registry.templates.get(template_id)
-    if template is None:
+    if template is None or template.status is not ReviewStatus.APPROVED:
         raise ApiError(
             "FailedOperation.TemplateIncorrectOrUnapproved",
             f"Template {template_id!r} does not exist or is not approved.",
@@ -120,16 +117,3 @@ def check_send_time(template: Template, now: float, zone: tzinfo) -> None:
             "FailedOperation.MarketingSendTimeConstraint",
             f"Marketing messages can only be sent between {start:02d}:00 and {end:02d}:00.",
         )
-
-
-def message_text(sign_name: str | None, body: str) -> str:
-    """What the recipient sees: the signature in 【】 brackets, then the rendered template."""
-    return f"【{sign_name}】{body}" if sign_name else body
-
-
-def fee(text: str) -> int:
-    """How many SMS ``text`` is billed as."""
-    length = len(text)
-    if length <= SINGLE_PART_CHARS:
-        return 1
-    return -(-length // MULTI_PART_CHARS)

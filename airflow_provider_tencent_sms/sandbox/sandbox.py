@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from os import PathLike
 from types import TracebackType
@@ -17,6 +18,7 @@ from .context import Context, Settings
 from .delivery import FAIL, DeliveryRule
 from .faults import Fault
 from .frequency import FrequencyLimits
+from .replies import new_reply
 from .server import SandboxServer
 from .store import RequestRecord
 from .templates import Registry
@@ -242,8 +244,40 @@ class Sandbox:
         """The API requests received, oldest first (a snapshot)."""
         return self._ctx.store.requests()
 
+    # --- replies from recipients -------------------------------------------------------------------------
+
+    def add_reply(
+        self,
+        phone_number: str,
+        content: str,
+        *,
+        reply_time: float | None = None,
+        sign_name: str | None = None,
+        extend_code: str = "",
+    ) -> dict[str, object]:
+        """Make ``phone_number`` (E.164) reply ``content``, as PullSmsReplyStatus* will report it.
+
+        :param reply_time: Unix seconds; now by default.
+        :param sign_name: the signature the reply answers; the first approved one by default.
+        :returns: the reply as ``GET /_sandbox/replies`` lists it.
+        """
+        reply = new_reply(
+            phone_number,
+            content,
+            reply_time=time.time() if reply_time is None else reply_time,
+            sign_name=self.sign_name if sign_name is None else sign_name,
+            extend_code=extend_code,
+        )
+        self._ctx.store.add_reply(reply)
+        return reply.to_json()
+
+    @property
+    def replies(self) -> list[dict[str, object]]:
+        """Every reply added, oldest first, whether pulled already or not (a snapshot)."""
+        return [r.to_json() for r in self._ctx.store.replies()]
+
     def clear(self) -> None:
-        """Forget messages, delivery receipts, statistics, the request log and frequency history."""
+        """Forget messages, delivery receipts, replies, statistics, the request log and frequency history."""
         self._ctx.clear()
 
     # --- faults -----------------------------------------------------------------------------------------
@@ -260,6 +294,7 @@ class Sandbox:
         process: bool = False,
         latency_ms: int = 0,
         drop_connection: bool = False,
+        fee: int | None = None,
         drop_before_send: bool = False,
         action: str | None = "SendSms",
         after: int = 0,
@@ -278,6 +313,7 @@ class Sandbox:
             process=process,
             latency_ms=latency_ms,
             drop_connection=drop_connection,
+            fee=fee,
             drop_before_send=drop_before_send,
             action=action,
             after=after,

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from .. import segments
 from . import phones, rules
 from .context import SERIAL_PREFIX, Context
 from .params import Params
@@ -30,8 +31,10 @@ def send_sms(
     params: Params,
     request_id: str,
     recipient_codes: Mapping[str, tuple[str, str]],
+    fee: int | None = None,
 ) -> dict[str, object]:
-    """Answer a checked SendSms request; ``recipient_codes`` are forced per-number failures (faults)."""
+    """Answer a checked SendSms request; ``recipient_codes`` (per-number failures) and ``fee`` (per message)
+    come from faults."""
     settings = ctx.settings
     app_id = params.string("app_id")
     ctx.check_app(version, app_id)
@@ -47,7 +50,7 @@ def send_sms(
     now = time.time()
     rules.check_send_time(template, now, settings.zone)
 
-    text = rules.message_text(sign_name, template.render(template_params))
+    text = segments.message_text(sign_name, template.render(template_params))
     refusals = _refusals(ctx, numbers, iso_codes, recipient_codes, text, now)
     accepted = [
         (number, iso_code)
@@ -64,7 +67,8 @@ def send_sms(
         template_params=tuple(template_params),
         sign_name=sign_name,
         text=text,
-        fee=rules.fee(text),
+        # Billed as Tencent bills: Mainland China by its own rules, elsewhere by GSM-7 / UCS-2.
+        fee=segments.segments(text, mainland is not False) if fee is None else fee,
         session_context=params.string("session_context"),
         extend_code=params.optional_string("extend_code"),
         sender_id=params.optional_string("sender_id"),

@@ -13,6 +13,7 @@ import socketserver
 import ssl
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -25,6 +26,7 @@ from .delivery import DeliveryRule
 from .errors import ApiError
 from .faults import Fault
 from .pages import inbox_page
+from .replies import replies_from_json
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._api()
         elif path == "/_sandbox/faults":
             self._add_fault()
+        elif path == "/_sandbox/replies":
+            self._add_replies()
         elif path == "/_sandbox/deliveries":
             self._add_delivery_rule()
         else:
@@ -182,6 +186,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(200, [d.to_json() for d in api.ctx.store.messages()])
         elif path == "/_sandbox/faults":
             self._send_json(200, [f.to_json() for f in api.ctx.faults.faults()])
+        elif path == "/_sandbox/replies":
+            self._send_json(200, [r.to_json() for r in api.ctx.store.replies()])
         elif path == "/_sandbox/deliveries":
             self._send_json(200, [r.to_json() for r in api.ctx.deliveries.rules()])
         elif path == "/_sandbox/requests":
@@ -291,6 +297,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": f"invalid {what}: {exc}"})
             return
         self._send_json(201, added)
+
+    def _add_replies(self) -> None:
+        body = self._read_body(_CONTROL_BODY_LIMIT)
+        if body is None:
+            return
+        ctx = self.server.api.ctx
+        signatures = ctx.settings.registry.signatures
+        try:
+            replies = replies_from_json(json.loads(body), time.time(), signatures[0] if signatures else None)
+        except (ValueError, RecursionError) as exc:
+            self._send_json(400, {"error": f"invalid reply: {exc}"})
+            return
+        for reply in replies:
+            ctx.store.add_reply(reply)
+        self._send_json(201, [r.to_json() for r in replies])
 
     # --- answers --------------------------------------------------------------------------------------
 

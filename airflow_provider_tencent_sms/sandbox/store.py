@@ -1,4 +1,5 @@
-"""What the sandbox remembers: accepted messages (the inbox), delivery receipts, statistics, a request log.
+"""What the sandbox remembers: accepted messages (the inbox), delivery receipts, statistics, a request log,
+and the replies recipients sent back (injected by tests).
 
 Messages are kept as one :class:`Batch` per request and expanded into :class:`Delivery` views when read:
 under load a request carries 200 numbers hundreds of times a second, and reads are rare.
@@ -112,6 +113,27 @@ class Delivery(NamedTuple):
         }
 
 
+@dataclass(frozen=True, slots=True)
+class InboundReply:
+    """A reply a recipient sent, as PullSmsReplyStatus reports it."""
+
+    phone_number: str
+    content: str
+    #: Unix seconds.
+    reply_time: int
+    sign_name: str
+    extend_code: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "phone_number": self.phone_number,
+            "content": self.content,
+            "reply_time": self.reply_time,
+            "sign_name": self.sign_name,
+            "extend_code": self.extend_code,
+        }
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One API request as received, and the code it was answered with.
@@ -212,6 +234,8 @@ class Store:
         self._receipts = _ReceiptQueue(max_messages)
         self._requests: deque[RequestRecord] = deque(maxlen=max_messages)
         self._hours: dict[str, _Counts] = {}
+        self._replies: deque[InboundReply] = deque(maxlen=max_messages)
+        self._unread_replies: deque[InboundReply] = deque(maxlen=max_messages)
 
     def add(self, batch: Batch, attempted: int, hour: str) -> None:
         """Record an accepted SendSms; ``attempted`` numbers count in ``hour``'s statistics."""
@@ -268,6 +292,31 @@ class Store:
             if delivery.phone_number == number and delivery.receipt_due(now)
         )
 
+    def add_reply(self, reply: InboundReply) -> None:
+        with self._lock:
+            self._replies.append(reply)
+            self._unread_replies.append(reply)
+
+    def replies(self) -> list[InboundReply]:
+        """Every reply kept, oldest first, read or not."""
+        with self._lock:
+            return list(self._replies)
+
+    def pull_replies(self, limit: int) -> list[InboundReply]:
+        """Take up to ``limit`` replies off the queue: each is returned once, like Tencent's."""
+        with self._lock:
+            return [self._unread_replies.popleft() for _ in range(min(limit, len(self._unread_replies)))]
+
+    def reply_history(self, number: str, begin: int, end: int | None) -> list[InboundReply]:
+        """The replies from ``number`` between ``begin`` and ``end`` (Unix seconds, inclusive), oldest first."""
+        with self._lock:
+            replies = list(self._replies)
+        return [
+            r
+            for r in replies
+            if r.phone_number == number and begin <= r.reply_time and (end is None or r.reply_time <= end)
+        ]
+
     def accepted_between(self, begin: float, end: float) -> list[Batch]:
         """The kept requests accepted from ``begin`` (inclusive) to ``end`` (exclusive)."""
         with self._lock:
@@ -290,3 +339,5 @@ class Store:
             self._receipts.clear()
             self._requests.clear()
             self._hours.clear()
+            self._replies.clear()
+            self._unread_replies.clear()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
+
+from ..segments import renderer
 
 _PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
 _TEMPLATE_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -37,6 +39,24 @@ class Scope(str, enum.Enum):
         return self is Scope.BOTH or (self is Scope.MAINLAND) == mainland
 
 
+class ReviewStatus(str, enum.Enum):
+    """A signature's or template's review state; ``status_code`` is the ``StatusCode`` Tencent lists it with."""
+
+    APPROVED = "approved"
+    IN_REVIEW = "in-review"
+    NOT_YET_ACTIVE = "not-yet-active"
+    REJECTED = "rejected"
+
+    @property
+    def status_code(self) -> int:
+        return {
+            ReviewStatus.APPROVED: 0,
+            ReviewStatus.IN_REVIEW: 1,
+            ReviewStatus.NOT_YET_ACTIVE: 2,
+            ReviewStatus.REJECTED: -1,
+        }[self]
+
+
 @dataclass(frozen=True)
 class Template:
     id: str
@@ -44,37 +64,26 @@ class Template:
     content: str
     name: str = ""
     scope: Scope = Scope.BOTH
-    #: ``content`` split at its placeholders: literal, index, literal, index, ..., literal.
-    _parts: tuple[str | int, ...] = field(init=False, repr=False, compare=False)
+    #: SendSms refuses a template that is not approved.
+    status: ReviewStatus = field(default_factory=lambda: ReviewStatus.APPROVED)
+    #: Tencent's review comment (why a template was rejected).
+    review_reply: str = ""
+    _render: Callable[[Sequence[str]], str] = field(init=False, repr=False, compare=False)
     param_count: int = field(init=False)
 
     def __post_init__(self) -> None:
-        pieces = _PLACEHOLDER.split(self.content)
-        parts: list[str | int] = [int(p) if i % 2 else p for i, p in enumerate(pieces)]
-        indexes = {p for p in parts[1::2] if isinstance(p, int)}
+        indexes = {int(i) for i in _PLACEHOLDER.findall(self.content)}
         if indexes != set(range(1, len(indexes) + 1)):
             raise ValueError(
                 f"template {self.id}: placeholders must be numbered {{1}}, {{2}}, ... without gaps, "
                 f"found {sorted(indexes)}"
             )
-        object.__setattr__(self, "_parts", tuple(parts))
+        object.__setattr__(self, "_render", renderer(self.content))
         object.__setattr__(self, "param_count", len(indexes))
 
     def render(self, params: Sequence[str]) -> str:
         """The message body with ``params`` (exactly ``param_count`` of them) put in."""
-        return "".join(p if isinstance(p, str) else params[p - 1] for p in self._parts)
-
-
-class SignatureStatus(str, enum.Enum):
-    """A signature's review state; ``status_code`` is DescribeSmsSignList's ``StatusCode`` for it."""
-
-    APPROVED = "approved"
-    IN_REVIEW = "in-review"
-    REJECTED = "rejected"
-
-    @property
-    def status_code(self) -> int:
-        return {SignatureStatus.APPROVED: 0, SignatureStatus.IN_REVIEW: 1, SignatureStatus.REJECTED: -1}[self]
+        return self._render(params)
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Registry:
     signatures: tuple[str, ...]
     templates: Mapping[str, Template]
     #: Signatures the account has submitted that SendSms refuses: listed by DescribeSmsSignList only.
-    unapproved_signatures: Mapping[str, SignatureStatus] = field(default_factory=dict)
+    unapproved_signatures: Mapping[str, ReviewStatus] = field(default_factory=dict)
 
     @classmethod
     def default(cls) -> Registry:
@@ -121,17 +130,17 @@ class Registry:
             ),
         )
 
-    def all_signatures(self) -> dict[str, SignatureStatus]:
+    def all_signatures(self) -> dict[str, ReviewStatus]:
         """Every signature of the account with its status, approved ones first (DescribeSmsSignList's order)."""
-        return {**dict.fromkeys(self.signatures, SignatureStatus.APPROVED), **self.unapproved_signatures}
+        return {**dict.fromkeys(self.signatures, ReviewStatus.APPROVED), **self.unapproved_signatures}
 
     def sign_id(self, signature: str) -> int:
         """A stable id for a signature (its position in :meth:`all_signatures`), as DescribeSmsSignList reports."""
         return list(self.all_signatures()).index(signature) + 1
 
 
-def _unapproved_from_json(document: object, approved: Sequence[str]) -> dict[str, SignatureStatus]:
-    statuses = [s.value for s in SignatureStatus if s is not SignatureStatus.APPROVED]
+def _unapproved_from_json(document: object, approved: Sequence[str]) -> dict[str, ReviewStatus]:
+    statuses = [s.value for s in ReviewStatus if s is not ReviewStatus.APPROVED]
     if not isinstance(document, dict) or not all(
         isinstance(name, str) and name and status in statuses for name, status in document.items()
     ):
@@ -139,7 +148,7 @@ def _unapproved_from_json(document: object, approved: Sequence[str]) -> dict[str
     both = set(document) & set(approved)
     if both:
         raise ValueError(f"signatures both approved and unapproved: {', '.join(sorted(both))}")
-    return {name: SignatureStatus(status) for name, status in document.items()}
+    return {name: ReviewStatus(status) for name, status in document.items()}
 
 
 def _template_from_json(template_id: str, spec: Any) -> Template:
@@ -147,7 +156,7 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
         raise ValueError(f"template id {template_id!r} must be a positive integer, as Tencent's are")
     if not isinstance(spec, dict):
         raise ValueError(f"template {template_id} must be an object")
-    unknown = set(spec) - {"type", "content", "name", "scope"}
+    unknown = set(spec) - {"type", "content", "name", "scope", "status", "review_reply"}
     if unknown:
         raise ValueError(f"template {template_id}: unknown keys {', '.join(sorted(unknown))}")
     content = spec.get("content")
@@ -164,7 +173,22 @@ def _template_from_json(template_id: str, spec: Any) -> Template:
             f'template {template_id}: "type" must be one of {[k.value for k in TemplateKind]} and '
             f'"scope" one of {[s.value for s in Scope]}'
         ) from None
-    return Template(id=template_id, kind=kind, content=content, name=name, scope=scope)
+    statuses = [status.value for status in ReviewStatus]
+    status = spec.get("status", ReviewStatus.APPROVED.value)
+    if status not in statuses:
+        raise ValueError(f'template {template_id}: "status" must be one of {statuses}')
+    review_reply = spec.get("review_reply", "")
+    if not isinstance(review_reply, str):
+        raise ValueError(f'template {template_id}: "review_reply" must be a string')
+    return Template(
+        id=template_id,
+        kind=kind,
+        content=content,
+        name=name,
+        scope=scope,
+        status=ReviewStatus(status),
+        review_reply=review_reply,
+    )
 
 
 DEFAULT_REGISTRY: dict[str, Any] = {

@@ -48,6 +48,14 @@ def test_recipient_code_hits_only_the_listed_numbers(sandbox: Sandbox) -> None:
     assert [m["phone_number"] for m in sandbox.messages] == [MAINLAND]
 
 
+def test_fee_bills_each_message_differently(sandbox: Sandbox) -> None:
+    sandbox.add_fault(fee=3, count=1)
+    statuses = _send(sandbox, [MAINLAND, MAINLAND_2])["SendStatusSet"]
+    assert [s["Fee"] for s in statuses] == [3, 3]
+    assert [m["fee"] for m in sandbox.messages] == [3, 3]
+    assert _send(sandbox)["SendStatusSet"][0]["Fee"] == 1  # the text's own cost again
+
+
 def test_http_status_answers_like_a_proxy(sandbox: Sandbox) -> None:
     sandbox.add_fault(http_status=502, count=1)
     assert _send_error(sandbox) == "ServerNetworkError"
@@ -164,6 +172,8 @@ def test_faults_over_http(sandbox: Sandbox) -> None:
         {"code": "X", "phone_numbers": "+8613800138000"},
         {"code": "X", "colour": "red"},
         {"body": "<p>", "code": "X"},
+        {"fee": 0},
+        {"fee": "2"},
     ],
 )
 def test_invalid_faults_are_refused(sandbox: Sandbox, document: object) -> None:

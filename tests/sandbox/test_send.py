@@ -98,6 +98,21 @@ def test_fee_counts_parts_of_the_signed_text(sandbox: Sandbox) -> None:
     assert call(client, "SendSms", send_params(params=["x", "a" * 122]))["SendStatusSet"][0]["Fee"] == 3
 
 
+def test_global_fee_counts_gsm7_or_ucs2(sandbox: Sandbox) -> None:
+    client = common_client(sandbox)
+
+    def fee(text: str, sign_name: str | None) -> int:
+        answer = call(client, "SendSms", send_params([GLOBAL], params=["x", text], sign_name=sign_name))
+        return int(answer["SendStatusSet"][0]["Fee"])
+
+    # "[x] " is 6 septets ([ and ] are in the extension table): with 150 more, 156 fit one GSM-7 SMS.
+    assert fee("a" * 150, None) == 1
+    assert fee("a" * 155, None) == 2
+    # 【 and 】 are not GSM-7: the signed text is UCS-2, "【Airflow】[x] " + 58 = 71 units, two SMS.
+    assert fee("a" * 57, "Airflow") == 1
+    assert fee("a" * 58, "Airflow") == 2
+
+
 def test_global_numbers_need_no_signature_and_get_their_iso_code(sandbox: Sandbox) -> None:
     answer = call(common_client(sandbox), "SendSms", send_params([GLOBAL, "+85291234567"], sign_name=None))
     assert [(s["Code"], s["IsoCode"]) for s in answer["SendStatusSet"]] == [("Ok", "US"), ("Ok", "HK")]

@@ -38,11 +38,6 @@ def test_iso_codes_of_a_mainland_batch_take_the_fast_path_but_agree() -> None:
     assert phones.iso_codes([*numbers, "+86138"]) == ["CN"] * 200 + [None]
 
 
-@pytest.mark.parametrize(("text_length", "fee"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (670, 10)])
-def test_fee(text_length: int, fee: int) -> None:
-    assert rules.fee("x" * text_length) == fee
-
-
 @pytest.mark.parametrize(
     "value",
     ["http://x", "HTTPS://EXAMPLE.COM", "ftp://files", "www.example", "example.com", "a.b.cn/path", "t.co"],

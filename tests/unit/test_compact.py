@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_tencent_sms.batching import MAX_BATCH_SIZE, plan_batches
 from airflow_provider_tencent_sms.compact import BatchPlan, CompactAudience, Part, compact_audience
-from airflow_provider_tencent_sms.recipients import Audience, normalise
+from airflow_provider_tencent_sms.recipients import Audience, audience_for_numbers, normalise, personalised
 from airflow_provider_tencent_sms.shards import Shard
 from airflow_provider_tencent_sms.sources import read_rows
 
@@ -112,3 +112,37 @@ def test_the_digest_is_pinned():
     # The digest outlives the process (the ledger stores it between tries): its encoding must not drift.
     plan = BatchPlan([Part(("1234", "5"), True, array("q", [8613800138000, 8613900139000]))])
     assert plan.digest() == "8f7b346a850135fd66380acc"
+
+
+# -- exclusion (opt-out lists) -------------------------------------------------------------------------
+
+
+def _numbers(audience: CompactAudience) -> list[str]:
+    return [f"+{n}" for part in audience.parts for n in part.numbers]
+
+
+def test_without_removes_excluded_numbers_from_every_part_and_counts_them():
+    rows = [
+        {"phone_number": "13800138000", "template_params": ["a"]},
+        {"phone_number": "13800138001", "template_params": ["b"]},
+        {"phone_number": "13800138002", "template_params": ["a"]},
+        {"phone_number": "13800138002", "template_params": ["a"]},
+        {"phone_number": "junk", "template_params": ["a"]},
+    ]
+    listed = CompactAudience.from_audience(personalised(rows))
+    audience = listed.without({"+8613800138001", "+8613800138002", "+8613900139000"})
+    assert _numbers(audience) == ["+8613800138000"] and audience.params == [("a",)]  # "b" is gone entirely
+    assert (audience.excluded, audience.duplicates, audience.invalid_count) == (2, 1, 1)
+    assert "excluded=2" in repr(audience)
+    assert listed.without(set()) is listed
+
+
+@given(st.lists(st.integers(0, 60), max_size=40), st.data())
+def test_counts_still_add_up_after_exclusion(indices, data):
+    numbers = [f"+86138{i:08d}" for i in indices]
+    audience = CompactAudience.from_audience(audience_for_numbers(numbers, ["x"]))
+    recipients = _numbers(audience)
+    excluded = set(data.draw(st.lists(st.sampled_from(recipients), max_size=10))) if recipients else set()
+    left = audience.without(excluded)
+    assert not excluded & set(_numbers(left))
+    assert left.recipients + left.duplicates + left.invalid_count + left.excluded == len(numbers)

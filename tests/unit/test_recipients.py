@@ -14,6 +14,7 @@ from airflow_provider_tencent_sms.recipients import (
     Audience,
     NormalisedRecipients,
     audience_for_numbers,
+    exclusion_list,
     is_mainland_china,
     normalise,
     parse_list,
@@ -522,3 +523,14 @@ def test_invalid_entries_keep_their_positions():
     assert audience.invalid_entries() == [(1, "555"), (3, "abc")]
     rows = personalised([_row("555"), _row("+8613800138000"), _row("12")])
     assert rows.invalid_entries() == [(0, "555"), (2, "12")]
+
+
+# -- exclusions ------------------------------------------------------------------------------------
+
+
+def test_an_exclusion_list_is_read_like_recipients():
+    listed = exclusion_list("13800138000, +86 139 0013 9000; not-a-number")
+    assert listed.valid == ("+8613800138000", "+8613900139000")
+    assert listed.invalid == ("not-a-number",)
+    assert exclusion_list(None).valid == ()
+    assert exclusion_list(["0086 138-0013-8000", 13900139000]).valid == ("+8613800138000", "+8613900139000")

@@ -1,0 +1,244 @@
+"""Dry runs, the template preflight, the fee estimate and cap, and exclusions, against the sandbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_tencent_sms.sandbox import Sandbox
+from airflow_provider_tencent_sms.task_state import InMemoryTaskState
+from tests.helpers import REVIEW_STATES, use_connection
+from tests.operator.test_marketing_window import numbers, once_each
+from tests.operator.test_operator_execute import send
+
+
+@pytest.fixture
+def sandbox(monkeypatch):
+    with Sandbox(templates=REVIEW_STATES) as sandbox:
+        use_connection(monkeypatch, sandbox)
+        yield sandbox
+
+
+def task_log(capsys) -> str:
+    """What the operator logged: outside a task runner, Airflow's task logger writes to the console."""
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+def sendsms_requests(sandbox: Sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.action == "SendSms")
+
+
+def template_queries(sandbox: Sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.action == "DescribeSmsTemplateList")
+
+
+# -- dry runs ------------------------------------------------------------------------------------------
+
+LONG_TIERS = 10  # tiers 0-9 have a long offer: two SMS each
+EXCLUDED = [f"139{i:08d}" for i in range(15, 15 + 40 * 20, 40)]  # 20 customers of tier 15, national format
+
+
+def campaign_rows() -> list[dict[str, Any]]:
+    """10,000 personalised rows: 9,600 Mainland customers in 40 offer tiers, 400 global ones."""
+    rows = []
+    for i in range(9600):
+        tier = i % 40
+        offer = f"Offer {tier:02d}: " + ("x" * 40 if tier < LONG_TIERS else "20% off")
+        rows.append({"phone_number": f"+86139{i:08d}", "template_params": [offer]})
+    rows += [{"phone_number": f"+1415555{j:04d}", "template_params": ["Global offer"]} for j in range(400)]
+    rows += rows[:5]  # five duplicates
+    rows += [{"phone_number": bad, "template_params": ["x"]} for bad in ("12345", "+86139", "call me")]
+    return rows
+
+
+def test_a_dry_run_of_10000_personalised_recipients_reports_the_plan_and_cost_and_sends_nothing(
+    sandbox, capsys
+):
+    store = InMemoryTaskState()
+    options = {
+        "template_id": "1003",
+        "template_params": None,
+        "recipients": campaign_rows(),
+        "on_invalid_number": "skip",
+        "exclude": EXCLUDED,
+    }
+    report = send(dry_run=True, **options).execute({"task_state_store": store})
+    assert sendsms_requests(sandbox) == 0
+    assert store.values == {}  # the ledger was not written
+    assert report["dry_run"] is True
+    assert report["connection"]["ok"] is True
+    assert {k: report[k] for k in ("recipients", "duplicates", "invalid", "excluded")} == {
+        "recipients": 9980,
+        "duplicates": 5,
+        "invalid": 3,
+        "excluded": 20,
+    }
+    # 40 Mainland tiers of 240 (one of 220): 200 + the rest, two requests each; 400 global: two more.
+    assert (report["requests"], report["mainland_requests"], report["global_requests"]) == (82, 80, 2)
+    assert report["parameter_sets"] == 41
+    assert report["template"] == {
+        "checked": True,
+        "id": "1003",
+        "name": "Offer",
+        "status": "approved",
+        "content": "{1} Reply TD to unsubscribe.",
+        "placeholders": 1,
+    }
+    # "【Airflow】Offer 03: xxx… Reply TD to unsubscribe." is 9 + 50 + 25 = 84 characters: two SMS.
+    # Short offers make 51 characters, the global one 46: one SMS each.
+    assert report["estimate"] == {
+        "billed_sms": 7180 + 400 + 2 * 2400,
+        "recipients_by_segments": {"1": 7580, "2": 2400},
+        "max_fee": None,
+        "within_max_fee": None,
+    }
+    log = task_log(capsys)
+    assert "Dry run: nothing is sent." in log
+    assert "Estimated fee: 12380 billed SMS (7580 recipients x 1 SMS, 2400 recipients x 2 SMS)" in log
+
+    # Sent for real, the sandbox bills exactly the estimate.
+    summary = send(**options).execute({"task_state_store": InMemoryTaskState()})
+    assert (summary["sent"], summary["excluded"], summary["fee"]) == (9980, 20, 12380)
+    assert summary["estimated_fee"] == 12380
+    assert not {f"+86{n}" for n in EXCLUDED} & set(once_each(sandbox))
+
+
+def test_a_dry_run_outside_the_window_says_when_it_would_send_instead_of_deferring(sandbox):
+    with time_machine.travel(datetime(2026, 11, 25, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        report = send(
+            dry_run=True,
+            template_id="1003",
+            template_params=["Sale"],
+            sms_type="marketing",
+            phone_numbers=numbers(3),
+        ).execute({"task_state_store": InMemoryTaskState()})
+    assert report["window"]["open"] is False
+    assert report["window"]["next_opening"] == "2026-11-26T00:00:00+00:00"
+    assert sendsms_requests(sandbox) == 0
+
+
+def test_a_dry_run_reports_a_bad_template_instead_of_failing(sandbox):
+    report = send(dry_run=True, template_params=["a", "b", "c"], phone_numbers=numbers(2)).execute(
+        {"task_state_store": InMemoryTaskState()}
+    )
+    assert "has 2 placeholders" in report["template"]["problem"]
+    assert sendsms_requests(sandbox) == 0
+
+
+# -- template preflight --------------------------------------------------------------------------------
+
+
+def test_a_template_with_2_placeholders_given_3_parameters_fails_before_any_sendsms(sandbox):
+    with pytest.raises(AirflowFailException) as raised:
+        send(template_params=["a", "b", "c"], phone_numbers=numbers(3)).execute(
+            {"task_state_store": InMemoryTaskState()}
+        )
+    assert str(raised.value) == (
+        "Template 1002 has 2 placeholders ('[{1}] {2}') but 3 template parameters were given: pass exactly 2. "
+        "Nothing was sent."
+    )
+    assert sendsms_requests(sandbox) == 0
+    assert template_queries(sandbox) == 1
+
+
+def test_a_rejected_template_fails_with_its_review_reply(sandbox):
+    with pytest.raises(AirflowFailException) as raised:
+        send(template_id="2003", template_params=["x"], phone_numbers=numbers(3)).execute(
+            {"task_state_store": InMemoryTaskState()}
+        )
+    assert "Template 2003 (Spring sale) is rejected; Tencent's review reply: " in str(raised.value)
+    assert "'Marketing templates must end with an unsubscribe instruction'" in str(raised.value)
+    assert sendsms_requests(sandbox) == 0
+
+
+@pytest.mark.parametrize(
+    ("template_id", "status"), [("2002", "in review"), ("2004", "approved but not yet active")]
+)
+def test_a_template_not_yet_usable_fails_naming_its_status(sandbox, template_id, status):
+    with pytest.raises(AirflowFailException, match=f"is {status}\\. Only approved templates"):
+        send(template_id=template_id, template_params=["x"], phone_numbers=numbers(1)).execute(
+            {"task_state_store": InMemoryTaskState()}
+        )
+    assert sendsms_requests(sandbox) == 0
+
+
+def test_an_account_that_cannot_ask_gets_a_notice_and_sends(sandbox, capsys):
+    sandbox.add_fault(code="FailedOperation.NotEnterpriseCertification", action="DescribeSmsTemplateList")
+    summary = send(phone_numbers=numbers(3)).execute({"task_state_store": InMemoryTaskState()})
+    assert summary["sent"] == 3
+    assert summary["estimated_fee"] is None
+    log = task_log(capsys)
+    assert "Template 1002 was not checked before sending" in log
+    assert "FailedOperation.NotEnterpriseCertification" in log
+
+
+def test_preflight_false_asks_nothing(sandbox):
+    summary = send(phone_numbers=numbers(3), preflight=False).execute(
+        {"task_state_store": InMemoryTaskState()}
+    )
+    assert summary["sent"] == 3
+    assert template_queries(sandbox) == 0
+
+
+# -- the fee cap ---------------------------------------------------------------------------------------
+
+
+def test_an_estimate_over_max_fee_refuses_to_start(sandbox):
+    with pytest.raises(AirflowFailException) as raised:
+        send(phone_numbers=numbers(300), max_fee=299).execute({"task_state_store": InMemoryTaskState()})
+    assert "estimated at 300 billed SMS, more than max_fee=299" in str(raised.value)
+    assert sendsms_requests(sandbox) == 0
+
+
+def test_max_fee_stops_a_send_at_the_cap_with_nothing_sent_past_it(sandbox):
+    # Tencent bills each message 2 SMS where the estimate says 1: the cap, not the estimate, decides.
+    sandbox.add_fault(fee=2)
+    store = InMemoryTaskState()
+    op = send(phone_numbers=numbers(1000), max_fee=1000, max_concurrency=1)
+    with pytest.raises(AirflowFailException) as raised:
+        op.execute({"task_state_store": store})
+    # 200 recipients billed 400, then 200 more (now reserved at 400): 800. A third request would pass 1000.
+    assert sendsms_requests(sandbox) == 2
+    assert len(once_each(sandbox)) == 400
+    assert sum(m["fee"] for m in sandbox.messages) == 800
+    message = str(raised.value)
+    assert "max_fee=1000" in message and "400 recipients had their message (fee 800)" in message
+    assert "600 were not sent" in message
+    # Running it again does not spend past the cap either: 800 spent + 600 estimated is over 1000.
+    with pytest.raises(AirflowFailException, match="more than max_fee=1000"):
+        send(phone_numbers=numbers(1000), max_fee=1000, max_concurrency=1).execute(
+            {"task_state_store": store}
+        )
+    assert sendsms_requests(sandbox) == 2
+
+
+def test_max_fee_needs_an_estimate(sandbox):
+    with pytest.raises(AirflowFailException, match="max_fee needs the template's content"):
+        send(phone_numbers=numbers(3), max_fee=10, preflight=False).execute(
+            {"task_state_store": InMemoryTaskState()}
+        )
+    assert sendsms_requests(sandbox) == 0
+
+
+# -- exclusions ----------------------------------------------------------------------------------------
+
+
+def test_excluded_numbers_in_any_format_are_not_sent_to(sandbox):
+    summary = send(
+        phone_numbers=["+8613800138001", "+8613800138002", "+8613800138003"],
+        exclude="138-0013-8001\n0086 138 0013 8003\nnot a number",
+    ).execute({"task_state_store": InMemoryTaskState()})
+    assert (summary["sent"], summary["excluded"], summary["recipients"]) == (1, 2, 1)
+    assert set(once_each(sandbox)) == {"+8613800138002"}
+
+
+def test_excluding_everyone_fails_saying_so(sandbox):
+    with pytest.raises(AirflowFailException, match="all 2 recipients are excluded"):
+        send(phone_numbers=numbers(2), exclude=numbers(2)).execute({"task_state_store": InMemoryTaskState()})
+    assert sendsms_requests(sandbox) == 0
