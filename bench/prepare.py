@@ -119,7 +119,12 @@ def run_child(case: str, count: int) -> dict[str, Any]:
     recipients = normalise(numbers)
     normalised = time.perf_counter()
     # What the operator does with a list: its compact form, a plan of slices of it, the plan's digest.
-    audience = Audience({tuple(TEMPLATE_PARAMS): recipients.valid}, recipients.duplicates, recipients.invalid)
+    audience = Audience(
+        {tuple(TEMPLATE_PARAMS): recipients.valid},
+        recipients.duplicates,
+        recipients.invalid,
+        recipients.invalid_positions,
+    )
     batches = BatchPlan(CompactAudience.from_audience(audience).parts)
     digest = batches.digest()
     planned = time.perf_counter()
