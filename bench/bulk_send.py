@@ -257,27 +257,32 @@ def sdk(endpoint: Endpoint, count: int, threads: int) -> dict[str, Any]:
     }
 
 
-def bench(latency_ms: int, tls: bool, count: int, rounds: int) -> dict[str, Any]:
+def bench(latency_ms: int, tls: bool, count: int, rounds: int, baselines: bool) -> dict[str, Any]:
     with endpoint_process(latency_ms, tls) as endpoint:
         sdk_send(sdk_client(endpoint), recipients(200))  # warm-up: imports, first connection
         runs = [operator(endpoint, count) for _ in range(rounds)]
         runs.sort(key=lambda r: r["requests_per_second"])
         # The lower median: with two runs, the slower one (these machines are shared).
-        return {
+        result = {
             "latency_ms": latency_ms,
             "protocol": "https" if tls else "http",
             "operator": runs[(len(runs) - 1) // 2],
             "operator_runs": runs,
-            "sdk_sequential": sdk(endpoint, count, 1),
-            "sdk_threads": sdk(endpoint, count, SDK_THREADS),
         }
+        if baselines:
+            result["sdk_sequential"] = sdk(endpoint, count, 1)
+            result["sdk_threads"] = sdk(endpoint, count, SDK_THREADS)
+        return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--memory-recipients", type=int, default=1_000_000)
+    parser.add_argument("--memory-recipients", type=int, default=1_000_000, help="0: no memory run")
+    parser.add_argument("--latency-ms", type=int, action="append", help="only these (repeatable)")
+    parser.add_argument("--protocol", choices=("http", "https"), action="append", help="only these")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the official SDK's runs")
     parser.add_argument("--child", nargs=3, metavar=("URL", "CA", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Airflow's task logging writes to file descriptor 1: send it to stderr, keeping stdout for the result.
@@ -290,13 +295,14 @@ def main() -> None:
         result = {
             "cap": CAP,
             "runs": [
-                bench(latency, tls, args.recipients, args.rounds)
-                for tls in (False, True)
-                for latency in LATENCIES
+                bench(latency, protocol == "https", args.recipients, args.rounds, not args.no_baselines)
+                for protocol in args.protocol or ("http", "https")
+                for latency in args.latency_ms or LATENCIES
             ],
         }
-        with endpoint_process(20, False) as endpoint:
-            result["memory"] = operator(endpoint, args.memory_recipients)
+        if args.memory_recipients:
+            with endpoint_process(20, False) as endpoint:
+                result["memory"] = operator(endpoint, args.memory_recipients)
     sys.stdout.flush()
     json.dump(result, result_out)
     result_out.write("\n")
