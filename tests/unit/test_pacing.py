@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from airflow_provider_tencent_sms.pacing import (
@@ -79,3 +81,30 @@ def test_in_flight_stays_under_the_ceiling_and_shrinks_when_latency_drops():
     for _ in range(200):
         limit.answered(0.001, rate=3000)
     assert limit.current < 20
+
+
+def test_answers_that_queued_do_not_inflate_the_requests_in_flight():
+    # A busy loop (or server) delays most answers; sizing from their mean would open more connections,
+    # which over HTTPS costs handshakes, which delays the answers more.
+    limit = InFlightLimit(1000)
+    for i in range(1000):
+        limit.answered(0.001 if i % 3 == 0 else 0.1 + (i % 7) * 0.05, rate=3000)
+    assert limit.current == math.ceil(3000 * 0.001 * HEADROOM) + SLACK
+
+
+def test_the_first_slow_answers_are_soon_outvoted():
+    limit = InFlightLimit(1000)
+    limit.answered(0.5, rate=3000)  # connections being set up
+    assert limit.current == 1000
+    for _ in range(20):
+        limit.answered(0.02, rate=3000)
+    assert limit.current == math.ceil(3000 * 0.02 * HEADROOM) + SLACK
+
+
+def test_a_real_rise_in_latency_is_followed_within_a_window():
+    limit = InFlightLimit(1000)
+    for _ in range(300):
+        limit.answered(0.02, rate=3000)
+    for _ in range(256):
+        limit.answered(0.2, rate=3000)
+    assert limit.current == math.ceil(3000 * 0.2 * HEADROOM) + SLACK
