@@ -344,7 +344,6 @@ class Dispatcher:
                 total,
                 final,
             )
-        positions = self._positions(unit)
         numbers = self._numbers(unit)
         # The common case, kept cheap for bulk sends: every number answered, every one sent.
         fee = fee_if_all_sent(reply.status, reply.body, numbers)
@@ -355,10 +354,9 @@ class Dispatcher:
                 items = send_status_items(read_answer(reply.status, reply.body))
             except TencentSmsApiError as exc:
                 return self._failed(job, exc, result, pacer, index, total, final)
-            self._record_items(unit, positions, numbers, items)
+            self._record_items(unit, self._positions(unit), numbers, items)
         if verbose:
-            first = self.batches[unit.batch].numbers[positions[0]]
-            log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
+            log.info("Request %d/%d: %d recipients (first %s)", index, total, len(numbers), mask(numbers[0]))
         return None
 
     def _failed(
