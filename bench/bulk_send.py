@@ -276,6 +276,7 @@ def sdk(endpoint: Endpoint, count: int, threads: int) -> dict[str, Any]:
 def bench(
     latency_ms: int, tls: bool, count: int, rounds: int, baselines: bool, sustained: int
 ) -> dict[str, Any]:
+    load = os.getloadavg()[0]  # other work on the machine, which these figures share it with
     with endpoint_process(latency_ms, tls) as endpoint:
         sdk_send(sdk_client(endpoint), recipients(200))  # warm-up: imports, first connection
         runs = [operator(endpoint, count) for _ in range(rounds)]
@@ -287,7 +288,7 @@ def bench(
             "operator": runs[(len(runs) - 1) // 2],
             "operator_runs": runs,
             "ceiling_requests_per_second": ceiling(runs[0]["requests"], latency_ms),
-            "load_average": os.getloadavg()[0],
+            "load_average": load,
         }
         if sustained:
             # A send long enough for several full seconds at the cap, where ramp and drain weigh little.
