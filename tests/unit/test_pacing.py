@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import pytest
@@ -26,12 +27,17 @@ def starts(pacer: Pacer, begin: float, end: float, step: float = 0.0001) -> list
     return taken
 
 
+def most_in_any_second(taken: list[float]) -> int:
+    return max(bisect.bisect_left(taken, t + 1) - i for i, t in enumerate(taken))
+
+
 def test_starts_never_exceed_the_cap_in_any_second():
     pacer = Pacer(3000, now=0.0)
     taken = starts(pacer, 0.0, 3.0)
     for window_start in (0.0, 0.5, 1.0, 1.7):
         in_window = [t for t in taken if window_start <= t < window_start + 1]
-        assert 2990 <= len(in_window) <= 3000 * (1 + BURST_SECONDS) + 1
+        assert len(in_window) >= 2990
+    assert most_in_any_second(taken) <= 3000
 
 
 def test_idle_time_is_not_banked_into_a_burst():
