@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from ..cost import FeeBudget
     from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
+    from ..preflight import Preflight
     from ..shards import Shard
-    from .preflight import Preflight
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -558,7 +558,7 @@ class SendSmsOperator(BaseOperator):
 
     def _preflight(self, settings: SendSettings, batches: BatchPlan) -> Preflight | None:
         """What Tencent says about the template (None with ``preflight=False``); a notice is logged."""
-        from .preflight import preflight
+        from ..preflight import preflight
 
         if not self.preflight or not batches:
             return None

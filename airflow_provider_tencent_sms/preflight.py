@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..exceptions import TencentSmsApiError, TencentSmsError
-from ..templates import Template, preflight_problem
+from .exceptions import TencentSmsApiError, TencentSmsError
+from .templates import Template, preflight_problem
 
 if TYPE_CHECKING:
-    from ..batching import Batch
-    from ..hooks.sms import TencentSmsHook
+    from .batching import Batch
+    from .hooks.sms import TencentSmsHook
 
 
 @dataclass(frozen=True)
