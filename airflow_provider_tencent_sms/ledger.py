@@ -94,6 +94,8 @@ class Ledger:
     #: Waiting for receipts of the recipients in ``checked`` (all of them, or a sample), after sending.
     delivery: Watch | None = None
     checked: dict[int, list[int]] = field(default_factory=dict)
+    #: The ``max_fee`` at which the fee cap stopped sending: no try with a cap this low sends again.
+    capped_at: int | None = None
 
     # -- persistence -----------------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class Ledger:
             resent=bool(raw.get("resent", False)),
             delivery=_watch(raw.get("delivery")),
             checked={int(b): list(p) for b, p in raw.get("checked", {}).items()},
+            capped_at=raw.get("capped_at"),
         )
         return ledger
 
@@ -196,6 +199,8 @@ class Ledger:
             "checked": {str(b): p for b, p in self.checked.items() if p},
         }
         document.update((key, value) for key, value in optional.items() if value)
+        if self.capped_at is not None:  # not with the falsy ones above: max_fee=0 is a cap too
+            document["capped_at"] = self.capped_at
         return document
 
     # -- what is left to do ----------------------------------------------------------------------------

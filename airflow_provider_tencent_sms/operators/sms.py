@@ -29,6 +29,7 @@ from ..next_step import (
     Send,
     Step,
     Wait,
+    fee_capped,
     next_step,
 )
 from ..pacing import DEFAULT_MAX_CONCURRENCY
@@ -513,6 +514,9 @@ class SendSmsOperator(BaseOperator):
                     result = dispatcher.run(units)
                 finally:
                     self._dispatcher = None
+                if result.stopped_at_budget:
+                    # Recorded, not acted on: next_step stops every later round and try at this cap.
+                    ledger.capped_at = self.max_fee
             elif isinstance(step, Reconcile):
                 checker.reconcile()
             else:
@@ -529,8 +533,6 @@ class SendSmsOperator(BaseOperator):
             step = next_step(
                 ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
             )
-            if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
-                step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience, fees)
@@ -586,11 +588,13 @@ class SendSmsOperator(BaseOperator):
         return self._fees(checked, settings, batches)
 
     def _budget(self, ledger: Ledger, batches: BatchPlan, fees: list[int] | None) -> FeeBudget | None:
-        """The fee cap for this round, or None without ``max_fee``; fails when the estimate is over it."""
+        """The fee cap for this round, or None without ``max_fee`` or once it stopped the send; fails when the
+        estimate is over it."""
         from ..cost import FeeBudget, units_fee
         from ..next_step import RETRY_BATCH
 
-        if self.max_fee is None:
+        if self.max_fee is None or fee_capped(ledger, self.max_fee):
+            # Once the cap stopped the send nothing more is sent (next_step): no start to refuse.
             return None
         if fees is None:
             raise AirflowFailException(
@@ -614,14 +618,6 @@ class SendSmsOperator(BaseOperator):
                 "estimate)."
             )
         return FeeBudget(self.max_fee, spent)
-
-    def _budget_stop_message(self, ledger: Ledger, total: int) -> str:
-        rest = total - ledger.sent - ledger.failed_count - ledger.unknown_count
-        return (
-            f"Stopped before passing max_fee={self.max_fee}: Tencent billed more than estimated. "
-            f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}); the other {rest} were not "
-            "sent. Running the task again sends to them only if max_fee allows it."
-        )
 
     def _dry_run(self, settings: SendSettings, window: SendWindow | None) -> dict[str, Any]:
         """Everything short of sending, as a report: no SendSms request, no ledger read or written."""
@@ -680,6 +676,7 @@ class SendSmsOperator(BaseOperator):
             resend_unresolved=bool(self.resend_unresolved),
             wait_for_delivery=None if wait is None else wait.total_seconds(),
             min_delivery_rate=self.min_delivery_rate,
+            max_fee=self.max_fee,
         )
 
     def _task_instance_tag(self, context: Context) -> str:
