@@ -29,6 +29,11 @@ class Preflight:
     #: Why a send with it would fail, when it would.
     problem: str | None = None
 
+    @property
+    def content(self) -> str | None:
+        """The template's text, when Tencent reported it: what the fee estimate is computed from."""
+        return self.template.content if self.template is not None else None
+
     def to_json(self) -> dict[str, object]:
         if self.template is None:
             return {"checked": False, "notice": self.notice}

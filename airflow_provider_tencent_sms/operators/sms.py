@@ -424,11 +424,11 @@ class SendSmsOperator(BaseOperator):
     # -- Airflow entry points --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=False)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=True)
 
     def on_kill(self) -> None:
         """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
@@ -436,9 +436,9 @@ class SendSmsOperator(BaseOperator):
         if dispatcher is not None:
             dispatcher.stop()
 
-    def _run_and_close(self, context: Context) -> dict[str, Any]:
+    def _run_and_close(self, context: Context, resumed: bool) -> dict[str, Any]:
         try:
-            return self._run(context)
+            return self._run(context, resumed)
         finally:
             # The keep-alive pool is released here, not whenever the hook happens to be collected.
             if "hook" in self.__dict__:
@@ -446,7 +446,7 @@ class SendSmsOperator(BaseOperator):
 
     # -- orchestration ---------------------------------------------------------------------------------
 
-    def _run(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context, resumed: bool) -> dict[str, Any]:
         from ..compact import BatchPlan
         from ..dispatch import Dispatcher, DispatchResult
         from ..receipt_checks import ReceiptChecker
@@ -460,9 +460,9 @@ class SendSmsOperator(BaseOperator):
         audience = self._audience()
         self._check_connection(settings)
         batches = BatchPlan(audience.parts)
-        fees = self._check_template(settings, batches)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
+        fees = self._check_template(settings, batches, ledger, resumed)
 
         def checkpoint() -> None:
             store.save(ledger.dump())
@@ -569,23 +569,30 @@ class SendSmsOperator(BaseOperator):
             self.log.warning("%s", checked.notice)
         return checked
 
-    def _fees(
-        self, checked: Preflight | None, settings: SendSettings, batches: BatchPlan
-    ) -> list[int] | None:
+    def _fees(self, content: str | None, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
         """Per batch, the estimated fee of one message; None without the template's content."""
         from ..cost import message_fees
 
-        if checked is None or checked.template is None or checked.template.content is None:
+        if content is None:
             return None
         sign_name = settings.sign_name or self.hook.config.sign_name
-        return message_fees(batches, checked.template.content, sign_name)
+        return message_fees(batches, content, sign_name)
 
-    def _check_template(self, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
-        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate."""
-        checked = self._preflight(settings, batches)
-        if checked is not None and checked.problem:
-            raise AirflowFailException(f"{checked.problem} Nothing was sent.")
-        return self._fees(checked, settings, batches)
+    def _check_template(
+        self, settings: SendSettings, batches: BatchPlan, ledger: Ledger, resumed: bool
+    ) -> list[int] | None:
+        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate.
+
+        Tencent is asked once a try: resuming after a deferral, the estimate comes from the text the try's
+        check read (kept in the ledger), so that a lookup failing then cannot leave ``max_fee`` without an
+        estimate halfway through a send. A template changed meanwhile is refused by SendSms itself.
+        """
+        if not resumed:
+            checked = self._preflight(settings, batches)
+            if checked is not None and checked.problem:
+                raise AirflowFailException(f"{checked.problem} Nothing was sent.")
+            ledger.template_content = checked.content if checked is not None else None
+        return self._fees(ledger.template_content, settings, batches)
 
     def _budget(self, ledger: Ledger, batches: BatchPlan, fees: list[int] | None) -> FeeBudget | None:
         """The fee cap for this round, or None without ``max_fee`` or once it stopped the send; fails when the
@@ -638,7 +645,7 @@ class SendSmsOperator(BaseOperator):
         checked = self._preflight(settings, batches) if ok else None
         if checked is not None and checked.problem:
             problems.append(checked.problem)
-        fees = self._fees(checked, settings, batches)
+        fees = self._fees(checked.content if checked is not None else None, settings, batches)
         cost = estimate(batches, fees) if fees is not None else None
         why_not = None
         if cost is None:

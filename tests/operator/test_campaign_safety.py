@@ -180,6 +180,26 @@ def test_an_account_that_cannot_ask_gets_a_notice_and_sends(sandbox, capsys):
     assert "FailedOperation.NotEnterpriseCertification" in log
 
 
+def test_the_template_is_checked_once_a_try_not_on_every_resume(sandbox):
+    # One recipient is briefly rate-limited: the task defers, then resumes to send it.
+    limited = numbers(3)[1]
+    sandbox.add_fault(
+        recipient_code="LimitExceeded.PhoneNumberThirtySecondLimit", phone_numbers=[limited], count=1
+    )
+    op = send(phone_numbers=numbers(3), max_fee=3, recipient_retry_delay=timedelta(seconds=1))
+    context = {"task_state_store": InMemoryTaskState()}
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert template_queries(sandbox) == 1
+    # Were it asked again, this failure would leave max_fee without an estimate halfway through the send.
+    sandbox.add_fault(action="DescribeSmsTemplateList", code="InternalError.Timeout")
+    time.sleep(max(0.0, (deferred.value.trigger.moment - datetime.now(timezone.utc)).total_seconds()))
+    summary = op.resume(context)
+    assert template_queries(sandbox) == 1
+    assert (summary["sent"], summary["estimated_fee"]) == (3, 3)
+    assert once_each(sandbox)[limited] == 1
+
+
 def test_preflight_false_asks_nothing(sandbox):
     summary = send(phone_numbers=numbers(3), preflight=False).execute(
         {"task_state_store": InMemoryTaskState()}

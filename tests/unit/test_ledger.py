@@ -211,3 +211,10 @@ def test_the_fee_cap_a_send_stopped_at_survives_a_reload(cap):
     ledger.capped_at = cap
     assert _reload(ledger).capped_at == cap
     assert ("capped_at" in ledger.dump()) == (cap is not None)
+
+
+def test_the_template_text_the_try_read_survives_a_reload():
+    ledger = Ledger.load(None, "plan")
+    assert "template_content" not in ledger.dump()
+    ledger.template_content = "Your code is {1}"
+    assert _reload(ledger).template_content == "Your code is {1}"
