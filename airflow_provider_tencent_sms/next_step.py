@@ -2,9 +2,9 @@
 
 Every way a send can go on (the marketing window, Tencent's own marketing-hours refusals, briefly
 rate-limited recipients, transient and terminal errors, the fee cap, unknown outcomes reconciled from
-delivery receipts, delivery reports, partial failure) is decided here, in one pure function over plain data that is tested
-without Airflow or HTTP. The operator only carries the answer out: it sends, defers, queries, returns or
-raises.
+delivery receipts, delivery reports, partial failure) is decided here, in one pure function over plain
+data that is tested without Airflow or HTTP. The operator only carries the answer out: it sends, defers,
+queries, returns or raises.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def next_step(
     if round_result is None:
         return _before_sending(ledger, batch_count, window, policy.window_margin, now)
     sent = ledger.sent
-    pending = recipients - sent - ledger.failed_count - ledger.unknown_count
+    pending = unsent(ledger, recipients)
     if round_result.terminal_error is not None:
         return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
@@ -316,19 +316,23 @@ def how_the_rest_is_sent(retries: int) -> str:
     )
 
 
+def unsent(ledger: Ledger, recipients: int) -> int:
+    """Recipients with no outcome yet: not sent, or waiting to be sent again."""
+    return recipients - ledger.sent - ledger.failed_count - ledger.unknown_count
+
+
 def refused_message(error: Exception, ledger: Ledger, recipients: int) -> str:
     """Why the task fails for good on a request Tencent refused in a way no retry can change."""
-    pending = recipients - ledger.sent - ledger.failed_count - ledger.unknown_count
     return (
         f"The request was refused: {error}. {plural(ledger.sent, 'recipient')} had their message; the other "
-        f"{pending} were not sent. No retry can fix this: correct the cause and clear the task (recipients "
+        f"{unsent(ledger, recipients)} were not sent. No retry can fix this: correct the cause and clear the task (recipients "
         "already sent to are skipped)."
     )
 
 
 def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int) -> str:
     """Why the task fails when the fee cap stopped it: who had the message, who did not, how to go on."""
-    rest = recipients - ledger.sent - ledger.failed_count - ledger.unknown_count
+    rest = unsent(ledger, recipients)
     counts = (
         (rest, f"{rest} {'was' if rest == 1 else 'were'} not sent"),
         (ledger.failed_count, f"{ledger.failed_count} failed"),
