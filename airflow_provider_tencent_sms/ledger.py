@@ -94,6 +94,10 @@ class Ledger:
     #: Waiting for receipts of the recipients in ``checked`` (all of them, or a sample), after sending.
     delivery: Watch | None = None
     checked: dict[int, list[int]] = field(default_factory=dict)
+    #: The ``max_fee`` at which the fee cap stopped sending: no try with a cap this low sends again.
+    capped_at: int | None = None
+    #: The template's text as this try's preflight read it: resuming after a deferral estimates fees from it.
+    template_content: str | None = None
 
     # -- persistence -----------------------------------------------------------------------------------
 
@@ -143,6 +147,8 @@ class Ledger:
             resent=bool(raw.get("resent", False)),
             delivery=_watch(raw.get("delivery")),
             checked={int(b): list(p) for b, p in raw.get("checked", {}).items()},
+            capped_at=raw.get("capped_at"),
+            template_content=raw.get("template_content"),
         )
         return ledger
 
@@ -183,7 +189,8 @@ class Ledger:
             "rate_limited": self.rate_limited,
             "deferrals": [list(d) for d in self.deferrals],
         }
-        # Receipt state exists only for tasks that look for receipts: the common ledger stays as small.
+        # Receipt state exists only for tasks that look for receipts (and the template's text only for tasks
+        # that read it): the common ledger stays as small.
         optional: dict[str, Any] = {
             "first_send": self.first_send,
             "receipts": {
@@ -194,8 +201,11 @@ class Ledger:
             "resent": self.resent,
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
             "checked": {str(b): p for b, p in self.checked.items() if p},
+            "template_content": self.template_content,
         }
         document.update((key, value) for key, value in optional.items() if value)
+        if self.capped_at is not None:  # not with the falsy ones above: max_fee=0 is a cap too
+            document["capped_at"] = self.capped_at
         return document
 
     # -- what is left to do ----------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """What a send task does next, decided from its ledger alone: send, wait, look for receipts, finish or fail.
 
 Every way a send can go on (the marketing window, Tencent's own marketing-hours refusals, briefly
-rate-limited recipients, transient and terminal errors, unknown outcomes reconciled from delivery receipts,
-delivery reports, partial failure) is decided here, in one pure function over plain data that is tested
-without Airflow or HTTP. The operator only carries the answer out: it sends, defers, queries, returns or
-raises.
+rate-limited recipients, transient and terminal errors, the fee cap, unknown outcomes reconciled from
+delivery receipts, delivery reports, partial failure) is decided here, in one pure function over plain
+data that is tested without Airflow or HTTP. The operator only carries the answer out: it sends, defers,
+queries, returns or raises.
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ class Policy:
     resend_unresolved: bool = False
     wait_for_delivery: float | None = None
     min_delivery_rate: float | None = None
+    #: The fee cap in billed SMS (``max_fee``); a stop at it is recorded in the ledger (``capped_at``).
+    max_fee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,17 @@ def next_step(
 ) -> Step:
     """Decide what the task does next.
 
+    When the fee cap stopped sending (``ledger.capped_at``, in this try or an earlier one with a ``max_fee``
+    no higher), nothing more is sent: not the rest of the plan, nor rate-limited recipients, nor those
+    Tencent refused as outside its marketing hours, nor unresolved ones (``resend_unresolved``). What
+    costs no fee goes on first: unknown outcomes are still looked up in delivery receipts, and a delivery
+    check already started is still waited for, so that the failure that follows (no retry: a retry would
+    stop at the same cap) tells exactly who got the message and who did not; ``allow_partial_failure``
+    does not turn it into a success. Two outcomes of the same round outrank the cap: a request refused for
+    good fails the task at once with that refusal (its cause must be fixed first; the message says the
+    cap was reached too), and a task being killed fails at once with the cap's message, without waiting
+    for receipts.
+
     :param ledger: what was sent, failed, is unknown or waits, across all tries.
     :param batch_count: how many batches the plan has.
     :param recipients: how many recipients the plan has.
@@ -131,17 +144,14 @@ def next_step(
     :param delivery: the delivery check, once the ledger's delivery watch has started.
     """
     window = policy.window
+    if policy.max_fee is not None and fee_capped(ledger, policy.max_fee):
+        return _after_the_fee_cap(ledger, recipients, policy, policy.max_fee, now, round_result, delivery)
     if round_result is None:
         return _before_sending(ledger, batch_count, window, policy.window_margin, now)
     sent = ledger.sent
-    pending = recipients - sent - ledger.failed_count - ledger.unknown_count
+    pending = unsent(ledger, recipients)
     if round_result.terminal_error is not None:
-        return Fail(
-            f"The request was refused: {round_result.terminal_error}. {plural(sent, 'recipient')} "
-            f"had their message; the other {pending} were not sent. No retry can fix this: correct the cause "
-            "and clear the task (recipients already sent to are skipped).",
-            retry=False,
-        )
+        return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
         return Fail(
             f"Sending was stopped (the task was killed or timed out) with {plural(pending, 'recipient')} not "
@@ -187,6 +197,39 @@ def next_step(
                 retry=False,
             )
     return Finish(partial=partial)
+
+
+def fee_capped(ledger: Ledger, max_fee: int) -> bool:
+    """Whether the fee cap keeps this task from sending: it stopped a try at a ``max_fee`` this low or higher.
+
+    Raising ``max_fee`` lifts it (the estimate checked before sending then says whether the rest fits).
+    """
+    return ledger.capped_at is not None and max_fee <= ledger.capped_at
+
+
+def _after_the_fee_cap(
+    ledger: Ledger,
+    recipients: int,
+    policy: Policy,
+    max_fee: int,
+    now: datetime,
+    round_result: DispatchResult | None,
+    delivery: Delivery | None,
+) -> Step:
+    """Sending stopped at the fee cap: look for the receipts that cost nothing, then fail (see ``next_step``)."""
+    stop = Fail(fee_cap_message(ledger, recipients, max_fee), retry=False)
+    if round_result is not None and round_result.terminal_error is not None:
+        refused = refused_message(round_result.terminal_error, ledger, recipients)
+        return Fail(
+            f"{refused} max_fee={max_fee} was reached as well: raise it too, or the cleared task "
+            "sends nothing more.",
+            retry=False,
+        )
+    if round_result is not None and round_result.interrupted:
+        return stop
+    step = _receipt_step(ledger, policy, now, delivery)
+    # Sending the unresolved recipients once more would spend fees the cap has no room for.
+    return stop if step is None or isinstance(step, Resend) else step
 
 
 def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Delivery | None) -> Step | None:
@@ -270,6 +313,38 @@ def how_the_rest_is_sent(retries: int) -> str:
     return (
         "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
         "retries on the task."
+    )
+
+
+def unsent(ledger: Ledger, recipients: int) -> int:
+    """Recipients with no outcome yet: not sent, or waiting to be sent again."""
+    return recipients - ledger.sent - ledger.failed_count - ledger.unknown_count
+
+
+def refused_message(error: Exception, ledger: Ledger, recipients: int) -> str:
+    """Why the task fails for good on a request Tencent refused in a way no retry can change."""
+    return (
+        f"The request was refused: {error}. {plural(ledger.sent, 'recipient')} had their message; the other "
+        f"{unsent(ledger, recipients)} were not sent. No retry can fix this: correct the cause and clear the task (recipients "
+        "already sent to are skipped)."
+    )
+
+
+def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int) -> str:
+    """Why the task fails when the fee cap stopped it: who had the message, who did not, how to go on."""
+    rest = unsent(ledger, recipients)
+    counts = (
+        (rest, f"{rest} {'was' if rest == 1 else 'were'} not sent"),
+        (ledger.failed_count, f"{ledger.failed_count} failed"),
+        (ledger.unknown_count, f"{ledger.unknown_count} have an unknown outcome"),
+    )
+    others = [text for count, text in counts if count]
+    listed = f"; {', '.join(others)}" if others else ""
+    return (
+        f"Sending stopped at the fee cap: the next request would have taken the fee to more than "
+        f"max_fee={max_fee} (Tencent billed more than estimated). {plural(ledger.sent, 'recipient')} had "
+        f"their message (fee {ledger.fee}){listed}. Raise max_fee and clear the task to send to "
+        "the ones not sent (recipients already sent to are skipped): with this max_fee nothing more is sent."
     )
 
 

@@ -29,6 +29,7 @@ from ..next_step import (
     Send,
     Step,
     Wait,
+    fee_capped,
     next_step,
 )
 from ..pacing import DEFAULT_MAX_CONCURRENCY
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
     from ..cost import FeeBudget
     from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
+    from ..preflight import Preflight
     from ..shards import Shard
-    from .preflight import Preflight
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -423,11 +424,11 @@ class SendSmsOperator(BaseOperator):
     # -- Airflow entry points --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=False)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=True)
 
     def on_kill(self) -> None:
         """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
@@ -435,9 +436,9 @@ class SendSmsOperator(BaseOperator):
         if dispatcher is not None:
             dispatcher.stop()
 
-    def _run_and_close(self, context: Context) -> dict[str, Any]:
+    def _run_and_close(self, context: Context, resumed: bool) -> dict[str, Any]:
         try:
-            return self._run(context)
+            return self._run(context, resumed)
         finally:
             # The keep-alive pool is released here, not whenever the hook happens to be collected.
             if "hook" in self.__dict__:
@@ -445,7 +446,7 @@ class SendSmsOperator(BaseOperator):
 
     # -- orchestration ---------------------------------------------------------------------------------
 
-    def _run(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context, resumed: bool) -> dict[str, Any]:
         from ..compact import BatchPlan
         from ..dispatch import Dispatcher, DispatchResult
         from ..receipt_checks import ReceiptChecker
@@ -459,9 +460,9 @@ class SendSmsOperator(BaseOperator):
         audience = self._audience()
         self._check_connection(settings)
         batches = BatchPlan(audience.parts)
-        fees = self._check_template(settings, batches)
         store = ledger_store(context)
         ledger = self._load_ledger(store, batches, settings)
+        fees = self._check_template(settings, batches, ledger, resumed)
 
         def checkpoint() -> None:
             store.save(ledger.dump())
@@ -513,6 +514,9 @@ class SendSmsOperator(BaseOperator):
                     result = dispatcher.run(units)
                 finally:
                     self._dispatcher = None
+                if result.stopped_at_budget:
+                    # Recorded, not acted on: next_step stops every later round and try at this cap.
+                    ledger.capped_at = self.max_fee
             elif isinstance(step, Reconcile):
                 checker.reconcile()
             else:
@@ -529,8 +533,6 @@ class SendSmsOperator(BaseOperator):
             step = next_step(
                 ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
             )
-            if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
-                step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience, fees)
@@ -558,7 +560,7 @@ class SendSmsOperator(BaseOperator):
 
     def _preflight(self, settings: SendSettings, batches: BatchPlan) -> Preflight | None:
         """What Tencent says about the template (None with ``preflight=False``); a notice is logged."""
-        from .preflight import preflight
+        from ..preflight import preflight
 
         if not self.preflight or not batches:
             return None
@@ -567,30 +569,39 @@ class SendSmsOperator(BaseOperator):
             self.log.warning("%s", checked.notice)
         return checked
 
-    def _fees(
-        self, checked: Preflight | None, settings: SendSettings, batches: BatchPlan
-    ) -> list[int] | None:
+    def _fees(self, content: str | None, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
         """Per batch, the estimated fee of one message; None without the template's content."""
         from ..cost import message_fees
 
-        if checked is None or checked.template is None or checked.template.content is None:
+        if content is None:
             return None
         sign_name = settings.sign_name or self.hook.config.sign_name
-        return message_fees(batches, checked.template.content, sign_name)
+        return message_fees(batches, content, sign_name)
 
-    def _check_template(self, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
-        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate."""
-        checked = self._preflight(settings, batches)
-        if checked is not None and checked.problem:
-            raise AirflowFailException(f"{checked.problem} Nothing was sent.")
-        return self._fees(checked, settings, batches)
+    def _check_template(
+        self, settings: SendSettings, batches: BatchPlan, ledger: Ledger, resumed: bool
+    ) -> list[int] | None:
+        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate.
+
+        Tencent is asked once a try: resuming after a deferral, the estimate comes from the text the try's
+        check read (kept in the ledger), so that a lookup failing then cannot leave ``max_fee`` without an
+        estimate halfway through a send. A template changed meanwhile is refused by SendSms itself.
+        """
+        if not resumed:
+            checked = self._preflight(settings, batches)
+            if checked is not None and checked.problem:
+                raise AirflowFailException(f"{checked.problem} Nothing was sent.")
+            ledger.template_content = checked.content if checked is not None else None
+        return self._fees(ledger.template_content, settings, batches)
 
     def _budget(self, ledger: Ledger, batches: BatchPlan, fees: list[int] | None) -> FeeBudget | None:
-        """The fee cap for this round, or None without ``max_fee``; fails when the estimate is over it."""
+        """The fee cap for this round, or None without ``max_fee`` or once it stopped the send; fails when the
+        estimate is over it."""
         from ..cost import FeeBudget, units_fee
         from ..next_step import RETRY_BATCH
 
-        if self.max_fee is None:
+        if self.max_fee is None or fee_capped(ledger, self.max_fee):
+            # Once the cap stopped the send nothing more is sent (next_step): no start to refuse.
             return None
         if fees is None:
             raise AirflowFailException(
@@ -615,14 +626,6 @@ class SendSmsOperator(BaseOperator):
             )
         return FeeBudget(self.max_fee, spent)
 
-    def _budget_stop_message(self, ledger: Ledger, total: int) -> str:
-        rest = total - ledger.sent - ledger.failed_count - ledger.unknown_count
-        return (
-            f"Stopped before passing max_fee={self.max_fee}: Tencent billed more than estimated. "
-            f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}); the other {rest} were not "
-            "sent. Running the task again sends to them only if max_fee allows it."
-        )
-
     def _dry_run(self, settings: SendSettings, window: SendWindow | None) -> dict[str, Any]:
         """Everything short of sending, as a report: no SendSms request, no ledger read or written."""
         from ..compact import BatchPlan
@@ -642,7 +645,7 @@ class SendSmsOperator(BaseOperator):
         checked = self._preflight(settings, batches) if ok else None
         if checked is not None and checked.problem:
             problems.append(checked.problem)
-        fees = self._fees(checked, settings, batches)
+        fees = self._fees(checked.content if checked is not None else None, settings, batches)
         cost = estimate(batches, fees) if fees is not None else None
         why_not = None
         if cost is None:
@@ -680,6 +683,7 @@ class SendSmsOperator(BaseOperator):
             resend_unresolved=bool(self.resend_unresolved),
             wait_for_delivery=None if wait is None else wait.total_seconds(),
             min_delivery_rate=self.min_delivery_rate,
+            max_fee=self.max_fee,
         )
 
     def _task_instance_tag(self, context: Context) -> str:

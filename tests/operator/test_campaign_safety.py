@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.sandbox import Sandbox
 from airflow_provider_tencent_sms.task_state import InMemoryTaskState
 from tests.helpers import REVIEW_STATES, use_connection
@@ -178,6 +180,26 @@ def test_an_account_that_cannot_ask_gets_a_notice_and_sends(sandbox, capsys):
     assert "FailedOperation.NotEnterpriseCertification" in log
 
 
+def test_the_template_is_checked_once_a_try_not_on_every_resume(sandbox):
+    # One recipient is briefly rate-limited: the task defers, then resumes to send it.
+    limited = numbers(3)[1]
+    sandbox.add_fault(
+        recipient_code="LimitExceeded.PhoneNumberThirtySecondLimit", phone_numbers=[limited], count=1
+    )
+    op = send(phone_numbers=numbers(3), max_fee=3, recipient_retry_delay=timedelta(seconds=1))
+    context = {"task_state_store": InMemoryTaskState()}
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert template_queries(sandbox) == 1
+    # Were it asked again, this failure would leave max_fee without an estimate halfway through the send.
+    sandbox.add_fault(action="DescribeSmsTemplateList", code="InternalError.Timeout")
+    time.sleep(max(0.0, (deferred.value.trigger.moment - datetime.now(timezone.utc)).total_seconds()))
+    summary = op.resume(context)
+    assert template_queries(sandbox) == 1
+    assert (summary["sent"], summary["estimated_fee"]) == (3, 3)
+    assert once_each(sandbox)[limited] == 1
+
+
 def test_preflight_false_asks_nothing(sandbox):
     summary = send(phone_numbers=numbers(3), preflight=False).execute(
         {"task_state_store": InMemoryTaskState()}
@@ -216,6 +238,39 @@ def test_max_fee_stops_a_send_at_the_cap_with_nothing_sent_past_it(sandbox):
             {"task_state_store": store}
         )
     assert sendsms_requests(sandbox) == 2
+
+
+def test_at_the_cap_unknown_outcomes_are_reconciled_before_the_task_fails(sandbox):
+    # Five requests of two recipients each (one parameter group a request), estimated 1 SMS a message.
+    rows = [{"phone_number": n, "template_params": [f"g{i // 2}", "b"]} for i, n in enumerate(numbers(10))]
+
+    def capped(max_fee: int, **kwargs: Any) -> SendSmsOperator:
+        return send(recipients=rows, template_params=None, max_fee=max_fee, max_concurrency=1, **kwargs)
+
+    sandbox.add_fault(fee=2)
+    # The second request is processed, then its connection drops: two outcomes unknown, billed or not.
+    sandbox.add_fault(drop_connection=True, after=1, count=1)
+    context = {"task_state_store": InMemoryTaskState()}
+    op = capped(10, reconcile_after=timedelta(seconds=1))
+    # Billed 4, then 4 reserved for the unknown request: the third (4 more) would pass 10. Before failing,
+    # the task waits to look the unknown recipients up.
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert sendsms_requests(sandbox) == 2
+    time.sleep(max(0.0, (deferred.value.trigger.moment - datetime.now(timezone.utc)).total_seconds()))
+    with pytest.raises(AirflowFailException) as raised:
+        op.resume(context)
+    message = str(raised.value)
+    assert "more than max_fee=10" in message and "4 recipients had their message (fee 4)" in message
+    assert "6 were not sent" in message and "unknown" not in message
+    assert sendsms_requests(sandbox) == 2 and len(once_each(sandbox)) == 4
+    # Cleared with the same cap, the task sends nothing more and says why; a higher cap sends the rest.
+    with pytest.raises(AirflowFailException, match="more than max_fee=10"):
+        capped(10).execute(context)
+    assert sendsms_requests(sandbox) == 2
+    summary = capped(20).execute(context)
+    assert (summary["sent"], summary["unknown"], summary["pending"]) == (10, 0, 0)
+    assert len(once_each(sandbox)) == 10
 
 
 def test_max_fee_needs_an_estimate(sandbox):

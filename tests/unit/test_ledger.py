@@ -203,3 +203,18 @@ def test_unresolved_recipients_are_resent_once_as_position_units():
     assert (crashed.unknown_count, crashed.resent) == (2, True)
     ledger.record_sent(units[0], 2, 2)
     assert list(ledger.sent_positions([2])) == [(0, 0), (0, 1)]
+
+
+@pytest.mark.parametrize("cap", [None, 0, 500])
+def test_the_fee_cap_a_send_stopped_at_survives_a_reload(cap):
+    ledger = Ledger.load(None, "plan")
+    ledger.capped_at = cap
+    assert _reload(ledger).capped_at == cap
+    assert ("capped_at" in ledger.dump()) == (cap is not None)
+
+
+def test_the_template_text_the_try_read_survives_a_reload():
+    ledger = Ledger.load(None, "plan")
+    assert "template_content" not in ledger.dump()
+    ledger.template_content = "Your code is {1}"
+    assert _reload(ledger).template_content == "Your code is {1}"
