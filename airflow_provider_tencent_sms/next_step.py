@@ -419,8 +419,8 @@ def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int, prices: Price
         held = spent - ledger.fee
         if held:
             reasons.append(
-                f"{held} is counted for the {plural(ledger.unpriced_count, 'recipient')} whose request's outcome "
-                "was unknown"
+                f"{held} is counted for the {plural(ledger.unpriced_count, 'recipient')} whose requests went "
+                "unanswered"
             )
         why = "; ".join(reason for reason in reasons if reason)
         head = f"the next request would have taken the fee to more than max_fee={max_fee}" + (
