@@ -591,8 +591,9 @@ class SendSmsOperator(BaseOperator):
 
         Tencent is asked once a try: resuming after a deferral, the estimate comes from the text the try's
         check read (kept in the ledger), so that a lookup failing then cannot leave ``max_fee`` without an
-        estimate halfway through a send; it is asked again only when the ledger has no text (written by a
-        version that did not keep it). A lookup that fails on a new try leaves the text an earlier try read.
+        estimate halfway through a send; it is asked again only when the ledger has no text (the lookup
+        failed, or a version that did not keep it wrote the ledger). A lookup that fails on a new try leaves
+        the text an earlier try read.
         A template changed meanwhile is refused by SendSms itself.
         """
         if not resumed or (self.preflight and ledger.template_content is None):

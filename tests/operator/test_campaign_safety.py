@@ -305,7 +305,7 @@ def test_at_the_cap_unknown_outcomes_are_reconciled_before_the_task_fails(sandbo
         capped(10).execute(context)
     assert sendsms_requests(sandbox) == 2
     # The two settled by receipts were billed though Tencent never said so: they count, at the rate billed.
-    with pytest.raises(AirflowFailException, match="would cost an estimated 12 .* with the 8 spent so far"):
+    with pytest.raises(AirflowFailException, match=r"would cost an estimated 12 .* with the 8 spent so far"):
         capped(19).execute(context)
     assert sendsms_requests(sandbox) == 2
     summary = capped(20).execute(context)

@@ -184,19 +184,19 @@ def test_past_the_first_answer_settled_fees_never_pass_the_cap_while_tencent_bil
     in_flight: list[tuple[int, int]] = []
     first_excess: list[int] = []
 
-    def answer(key: int, estimate: int) -> None:
-        budget.settle(key, estimate * rate, billed_estimate=estimate)
-        first_excess.append(estimate * (rate - 1))
+    def answer(key: int, guessed: int) -> None:
+        budget.settle(key, guessed * rate, billed_estimate=guessed)
+        first_excess.append(guessed * (rate - 1))
 
     for key, (guess, _, answered) in enumerate(requests):
         if budget.reserve(key, guess) is Room.START:
             in_flight.append((key, guess))
-        for done, estimate in in_flight[:answered]:
-            answer(done, estimate)
+        for done, guessed in in_flight[:answered]:
+            answer(done, guessed)
         del in_flight[:answered]
         assert budget.spent <= cap + (first_excess[0] if first_excess else 0)
-    for done, estimate in in_flight:
-        answer(done, estimate)
+    for done, guessed in in_flight:
+        answer(done, guessed)
     assert budget.spent <= cap + (first_excess[0] if first_excess else 0)
     assert budget.reserved == 0
 
