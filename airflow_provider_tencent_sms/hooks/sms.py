@@ -410,13 +410,14 @@ class TencentSmsHook(BaseHook):
         return {action: Pacer(rate * RATE_MARGIN, now) for action, rate in rates.items()}
 
     @cached_property
-    def _receipt_lock(self) -> threading.Lock:
-        return threading.Lock()
+    def _receipt_locks(self) -> dict[str, threading.Lock]:
+        return {action: threading.Lock() for action in self._receipt_pacers}
 
     def _receipt_call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         pacer = self._receipt_pacers[action]
-        # Waiting for the slot under the lock is the point: callers in other threads queue behind it.
-        with self._receipt_lock:
+        # Waiting for the slot under the action's lock is the point: callers of that action in other threads
+        # queue behind it, and callers of other actions do not.
+        with self._receipt_locks[action]:
             while not pacer.take(time.monotonic()):
                 time.sleep(pacer.wait(time.monotonic()))
         return self.call(action, params, version=_QUERY_VERSION)
