@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from .cost import Prices, scaled
 from .ledger import Ledger, SendUnit
 from .reconciliation import next_check
 from .send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -120,11 +121,15 @@ def next_step(
     now: datetime,
     round_result: DispatchResult | None = None,
     delivery: Delivery | None = None,
+    prices: Prices | None = None,
 ) -> Step:
     """Decide what the task does next.
 
-    When the fee cap stopped sending (``ledger.capped_at``, in this try or an earlier one with a ``max_fee``
-    no higher), nothing more is sent: not the rest of the plan, nor rate-limited recipients, nor those
+    With ``max_fee``, the fee cap stops sending when it stopped a request (``ledger.capped_at``, in this try
+    or an earlier one with a ``max_fee`` no higher), when what is left to send, at its estimate times the
+    highest ratio Tencent billed so far, does not fit under the cap with what was spent (the fees Tencent
+    reported, and unpriced requests at their estimate), or when there is no estimate (``prices`` is None)
+    and something is left to send. Then nothing more is sent: not the rest of the plan, nor rate-limited recipients, nor those
     Tencent refused as outside its marketing hours, nor unresolved ones (``resend_unresolved``). What
     costs no fee goes on first: unknown outcomes are still looked up in delivery receipts, and a delivery
     check already started is still waited for, so that the failure that follows (no retry: a retry would
@@ -142,10 +147,14 @@ def next_step(
     :param round_result: what the round of sending (or of receipt lookups) that just ran reported beyond
         the ledger; ``None`` before this try has sent anything.
     :param delivery: the delivery check, once the ledger's delivery watch has started.
+    :param prices: the batches' sizes and estimated fees per message; None when the template's content is
+        not known.
     """
     window = policy.window
-    if policy.max_fee is not None and fee_capped(ledger, policy.max_fee):
-        return _after_the_fee_cap(ledger, recipients, policy, policy.max_fee, now, round_result, delivery)
+    if policy.max_fee is not None:
+        stop = _fee_stop(ledger, batch_count, recipients, policy, policy.max_fee, prices)
+        if stop is not None:
+            return _after_the_fee_cap(ledger, recipients, policy, stop, now, round_result, delivery)
     if round_result is None:
         return _before_sending(ledger, batch_count, window, policy.window_margin, now)
     sent = ledger.sent
@@ -207,21 +216,38 @@ def fee_capped(ledger: Ledger, max_fee: int) -> bool:
     return ledger.capped_at is not None and max_fee <= ledger.capped_at
 
 
+def _fee_stop(
+    ledger: Ledger, batch_count: int, recipients: int, policy: Policy, max_fee: int, prices: Prices | None
+) -> str | None:
+    """Why the fee cap keeps this task from sending anything more, or None when it does not."""
+    if fee_capped(ledger, max_fee):
+        return fee_cap_message(ledger, recipients, max_fee, prices)
+    left = _left_to_send(ledger, batch_count, float("inf"))
+    if prices is None:
+        resend = policy.resend_unresolved and ledger.unknown_count and not ledger.resent
+        return _no_estimate_message(ledger) if left or resend else None
+    estimate = scaled(prices.units(left), ledger.fee_scale)
+    spent = prices.spent(ledger)
+    if left and spent + estimate > max_fee:
+        return over_the_cap_message(ledger, recipients, max_fee, estimate, spent)
+    return None
+
+
 def _after_the_fee_cap(
     ledger: Ledger,
     recipients: int,
     policy: Policy,
-    max_fee: int,
+    message: str,
     now: datetime,
     round_result: DispatchResult | None,
     delivery: Delivery | None,
 ) -> Step:
     """Sending stopped at the fee cap: look for the receipts that cost nothing, then fail (see ``next_step``)."""
-    stop = Fail(fee_cap_message(ledger, recipients, max_fee), retry=False)
+    stop = Fail(message, retry=False)
     if round_result is not None and round_result.terminal_error is not None:
         refused = refused_message(round_result.terminal_error, ledger, recipients)
         return Fail(
-            f"{refused} max_fee={max_fee} was reached as well: raise it too, or the cleared task "
+            f"{refused} max_fee={policy.max_fee} was reached as well: raise it too, or the cleared task "
             "sends nothing more.",
             retry=False,
         )
@@ -258,20 +284,24 @@ def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Deliv
     return Wait(datetime.fromtimestamp(moment, timezone.utc), None, reason)
 
 
+def _left_to_send(ledger: Ledger, batch_count: int, due: float) -> list[SendUnit]:
+    """The batches never sent, the rate-limited recipients due by ``due`` and those Tencent refused as outside
+    its marketing hours."""
+    return ledger.new_batches(batch_count) + ledger.due_retries(due, RETRY_BATCH) + ledger.window_units()
+
+
 def _before_sending(
     ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
 ) -> Send | Wait:
-    new = ledger.new_batches(batch_count)
     if window is None:
         # Recipients Tencent refused as outside its marketing hours are due again once this runs: the
         # deferral that brought the task back waited for Tencent's opening.
-        return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units())
+        return Send(_left_to_send(ledger, batch_count, now.timestamp()))
     if not window.is_open(now):
-        if new or ledger.has_retries or ledger.has_window_waiters:
+        if ledger.new_batches(batch_count) or ledger.has_retries or ledger.has_window_waiters:
             return Wait(window.next_opening(now), window, "the marketing window is closed")
         return Send([])
-    units = new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units()
-    return Send(units, window.closing(now) - margin)
+    return Send(_left_to_send(ledger, batch_count, now.timestamp()), window.closing(now) - margin)
 
 
 def _after_tencent_refused_the_hour(ledger: Ledger, now: datetime) -> Wait | Fail:
@@ -330,8 +360,37 @@ def refused_message(error: Exception, ledger: Ledger, recipients: int) -> str:
     )
 
 
-def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int) -> str:
-    """Why the task fails when the fee cap stopped it: who had the message, who did not, how to go on."""
+def nothing_sent(ledger: Ledger) -> bool:
+    """Whether no request of this task may have gone out yet."""
+    return not (ledger.requests or ledger.inflight or ledger.inflight_positions)
+
+
+def sent_so_far(ledger: Ledger) -> str:
+    """The words "Nothing was sent." when true; else who had the message, and that they are not sent it again."""
+    if nothing_sent(ledger):
+        return "Nothing was sent."
+    unknown = f", {ledger.unknown_count} have an unknown outcome" if ledger.unknown_count else ""
+    return (
+        f"Nothing more was sent: {plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}){unknown}; "
+        "recipients already sent to are skipped when the task runs again."
+    )
+
+
+def _no_estimate_message(ledger: Ledger) -> str:
+    return (
+        "max_fee needs the template's content to estimate the fee, and the template preflight could not "
+        f"read it (see its notice in the log, or preflight=False). {sent_so_far(ledger)} Turn the preflight "
+        "on, or remove max_fee to send without a cap."
+    )
+
+
+def _rate(ledger: Ledger) -> str:
+    scale = ledger.fee_scale or 1.0
+    return f"Tencent billed up to {scale:.3g} times the estimate" if scale > 1 else ""
+
+
+def _not_all_sent(ledger: Ledger, recipients: int) -> str:
+    """Who had the message and who did not, and how to go on, after the fee cap stopped the send."""
     rest = unsent(ledger, recipients)
     counts = (
         (rest, f"{rest} {'was' if rest == 1 else 'were'} not sent"),
@@ -341,10 +400,49 @@ def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int) -> str:
     others = [text for count, text in counts if count]
     listed = f"; {', '.join(others)}" if others else ""
     return (
-        f"Sending stopped at the fee cap: the next request would have taken the fee to more than "
-        f"max_fee={max_fee} (Tencent billed more than estimated). {plural(ledger.sent, 'recipient')} had "
-        f"their message (fee {ledger.fee}){listed}. Raise max_fee and clear the task to send to "
-        "the ones not sent (recipients already sent to are skipped): with this max_fee nothing more is sent."
+        f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}){listed}. Raise max_fee and "
+        "clear the task to send to the ones not sent (recipients already sent to are skipped): with this "
+        "max_fee nothing more is sent."
+    )
+
+
+def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int, prices: Prices | None = None) -> str:
+    """Why the task fails when the fee cap stopped a request: who had the message, who did not, how to go on."""
+    spent = prices.spent(ledger) if prices is not None else ledger.fee
+    if spent > max_fee:
+        head = (
+            f"the fee reached {spent}, more than max_fee={max_fee}: {_rate(ledger)}, more than the requests in "
+            "flight had reserved"
+        )
+    else:
+        reasons = [_rate(ledger)]
+        held = spent - ledger.fee
+        if held:
+            reasons.append(
+                f"{held} is counted for the {plural(ledger.unpriced_count, 'recipient')} whose requests went "
+                "unanswered"
+            )
+        why = "; ".join(reason for reason in reasons if reason)
+        head = f"the next request would have taken the fee to more than max_fee={max_fee}" + (
+            f" ({why})" if why else ""
+        )
+    return f"Sending stopped at the fee cap: {head}. {_not_all_sent(ledger, recipients)}"
+
+
+def over_the_cap_message(ledger: Ledger, recipients: int, max_fee: int, estimate: int, spent: int) -> str:
+    """Why the task sends nothing more when what is left to send would not fit under ``max_fee``."""
+    rate = _rate(ledger)
+    at = f" ({rate})" if rate else ""
+    if nothing_sent(ledger):
+        return (
+            f"The send is estimated at {estimate} billed SMS{at}, more than max_fee={max_fee}. Nothing was sent: "
+            "raise max_fee, or send to fewer recipients or shorter texts (see the dry run's estimate)."
+        )
+    left = unsent(ledger, recipients)
+    return (
+        f"Sending stopped at the fee cap: the {plural(left, 'recipient')} not yet sent would cost an estimated "
+        f"{estimate}{at}, and with the {spent} spent so far that is more than max_fee={max_fee}. "
+        f"{_not_all_sent(ledger, recipients)}"
     )
 
 
