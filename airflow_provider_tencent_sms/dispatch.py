@@ -31,7 +31,7 @@ from .calls import (
     send_sms_params,
     send_status_items,
 )
-from .cost import FeeBudget
+from .cost import FeeBudget, Room
 from .engine import CurlEngine, Reply, usable_connections
 from .error_codes import Disposition
 from .exceptions import OutcomeUnknownError, TencentSmsApiError, TencentSmsError, is_transient_not_sent
@@ -134,7 +134,8 @@ class Dispatcher:
         seconds, and when the round ends or is stopped.
     :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
     :param budget: with ``max_fee``: each request reserves its estimated fee (``message_fees`` per batch
-        times its numbers) before it starts, and is settled with the fee Tencent reports.
+        times its numbers) before it starts, and is settled with the fee Tencent reports; the ratio billed
+        to estimated is kept in the ledger (``fee_scale``), and a refusal at the cap too (``capped_at``).
     :param message_fees: per batch, the estimated fee of one message (see :func:`~.cost.message_fees`).
     """
 
@@ -221,6 +222,8 @@ class Dispatcher:
         try:
             while (pending or ready or delayed or engine.in_flight) and not self._stop.is_set():
                 now = time.monotonic()
+                #: The fee cap waits for the answer that tells how Tencent bills (nothing to pace meanwhile).
+                priced_wait = False
                 while delayed and delayed[0][0] <= now:
                     ready.append(heapq.heappop(delayed)[2])
                 if (pending or ready or delayed) and (self._halted or self._past_deadline()):
@@ -238,25 +241,28 @@ class Dispatcher:
                 pacer.recover(now)
                 while ready and engine.in_flight < limit.current and pacer.take(now):
                     job = ready.popleft()
-                    if not self._reserve(job.unit):
-                        # Over max_fee: nothing more starts; what is in flight is still recorded.
-                        result.stopped_at_budget = self._halted = True
+                    room = self._reserve(job.unit)
+                    if room is not Room.START:
                         ready.appendleft(job)
+                        if room is Room.FULL:
+                            # Over max_fee: nothing more starts; what is in flight is still recorded.
+                            result.stopped_at_budget = self._halted = True
+                        priced_wait = room is Room.WAIT
                         break
                     body = self._body(job.unit)
                     engine.start(job, body, [*headers, *_lines(signer.headers(body, transport.host))])
                 limit.note(engine.in_flight)
                 wait = MAX_POLL
-                if ready and engine.in_flight < limit.current:
+                if ready and engine.in_flight < limit.current and not priced_wait:
                     wait = min(wait, pacer.wait(now))
                 if delayed:
                     wait = min(wait, max(0.0, delayed[0][0] - now))
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
-                    billed = (self.ledger.fee, self.ledger.unknown_count)
+                    before = (self.ledger.fee, self.ledger.sent, self.ledger.unpriced_count)
                     retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
-                    self._settle_fee(job.unit, *billed)
+                    self._settle_fee(job.unit, *before)
                     if retry_in is None:
                         finished += 1
                     elif retry_in == 0:
@@ -279,7 +285,9 @@ class Dispatcher:
             grace = time.monotonic() + STOP_GRACE
             while engine.in_flight and time.monotonic() < grace:
                 for reply in engine.poll(MAX_POLL):
+                    before = (self.ledger.fee, self.ledger.sent, self.ledger.unpriced_count)
                     self._settle(reply.token, reply, result, pacer, verbose, finished + 1, total, final=True)
+                    self._settle_fee(reply.token.unit, *before)
                     finished += 1
             abandoned = engine.abandon()
             engine.close()
@@ -295,17 +303,30 @@ class Dispatcher:
             self._log_progress(finished, total, time.monotonic() - started, 0)
         return result
 
-    def _reserve(self, unit: SendUnit) -> bool:
+    def _reserve(self, unit: SendUnit) -> Room:
         if self.budget is None:
-            return True
-        return self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit)))
+            return Room.START
+        room = self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit)))
+        if room is Room.FULL:
+            # Recorded with the refusal, so that no timeout can lose it: next_step stops every later round
+            # and try with a cap this low.
+            self.ledger.capped_at = self.budget.max_fee
+        return room
 
-    def _settle_fee(self, unit: SendUnit, fee_before: int, unknown_before: int) -> None:
+    def _settle_fee(self, unit: SendUnit, fee_before: int, sent_before: int, unpriced_before: int) -> None:
         """Settle a request's reservation with what the ledger recorded for its answer: Tencent's reported
-        fee, or (some recipients' outcome unknown) the reservation itself."""
-        if self.budget is not None:
-            unknown = self.ledger.unknown_count > unknown_before
-            self.budget.settle(unit, None if unknown else self.ledger.fee - fee_before)
+        fee for the recipients sent, and the estimate of those whose outcome is unknown; keep the ratio
+        billed to estimated in the ledger."""
+        if self.budget is None:
+            return
+        per_message = self.message_fees[unit.batch]
+        self.budget.settle(
+            unit,
+            self.ledger.fee - fee_before,
+            billed_estimate=per_message * (self.ledger.sent - sent_before),
+            held=per_message * (self.ledger.unpriced_count - unpriced_before),
+        )
+        self.ledger.fee_scale = self.budget.scale
 
     def _give_back(
         self, pending: deque[_Job], ready: deque[_Job], delayed: list[tuple[float, int, _Job]]

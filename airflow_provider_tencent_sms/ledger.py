@@ -94,6 +94,16 @@ class Ledger:
     #: Waiting for receipts of the recipients in ``checked`` (all of them, or a sample), after sending.
     delivery: Watch | None = None
     checked: dict[int, list[int]] = field(default_factory=dict)
+    #: The ``max_fee`` at which the fee cap stopped sending: no try with a cap this low sends again.
+    capped_at: int | None = None
+    #: The template's text as this try's preflight read it: resuming after a deferral estimates fees from it.
+    template_content: str | None = None
+    #: The highest ratio of Tencent's reported fee to the estimate seen in an answer, ``None`` before the first
+    #: answer that billed anyone: the fee cap reserves at it (cost.py), across tries and deferrals.
+    fee_scale: float | None = None
+    #: Every position whose request's outcome was unknown, kept after a receipt settles it or it is sent
+    #: again: Tencent never reported what that request cost, so the fee cap counts it at its estimate.
+    unpriced: dict[int, list[int]] = field(default_factory=dict)
 
     # -- persistence -----------------------------------------------------------------------------------
 
@@ -143,20 +153,26 @@ class Ledger:
             resent=bool(raw.get("resent", False)),
             delivery=_watch(raw.get("delivery")),
             checked={int(b): list(p) for b, p in raw.get("checked", {}).items()},
+            capped_at=None if raw.get("capped_at") is None else int(raw["capped_at"]),
+            template_content=raw.get("template_content"),
+            fee_scale=None if raw.get("fee_scale") is None else float(raw["fee_scale"]),
         )
+        # Ledgers written before ``unpriced`` existed: their unknown outcomes are the ones known to be unpriced.
+        unpriced = raw["unpriced"] if "unpriced" in raw else raw.get("unknown", {})
+        ledger.unpriced = {int(b): list(p) for b, p in unpriced.items()}
         return ledger
 
     def recover(self, batch_sizes: Sequence[int]) -> int:
         """Turn batches left in flight by a crashed process into unknown outcomes; return how many."""
         lost = sorted(self.inflight - self.done)
         for index in lost:
-            self.unknown[index] = list(range(batch_sizes[index]))
+            self._file_unknown(index, range(batch_sizes[index]))
             self.done.add(index)
         self.inflight.clear()
         stranded = list(self.inflight_positions.items())
         for index, positions in stranded:
             self._settle(SendUnit(index, tuple(positions)))
-            self.unknown.setdefault(index, []).extend(positions)
+            self._file_unknown(index, positions)
         return sum(batch_sizes[i] for i in lost) + sum(len(p) for _, p in stranded)
 
     def dump(self) -> dict[str, Any]:
@@ -183,7 +199,8 @@ class Ledger:
             "rate_limited": self.rate_limited,
             "deferrals": [list(d) for d in self.deferrals],
         }
-        # Receipt state exists only for tasks that look for receipts: the common ledger stays as small.
+        # Receipt state exists only for tasks that look for receipts (and the template's text only for tasks
+        # that read it): the common ledger stays as small.
         optional: dict[str, Any] = {
             "first_send": self.first_send,
             "receipts": {
@@ -194,8 +211,13 @@ class Ledger:
             "resent": self.resent,
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
             "checked": {str(b): p for b, p in self.checked.items() if p},
+            "template_content": self.template_content,
+            "fee_scale": self.fee_scale,
+            "unpriced": {str(b): p for b, p in self.unpriced.items() if p},
         }
         document.update((key, value) for key, value in optional.items() if value)
+        if self.capped_at is not None:  # not with the falsy ones above: max_fee=0 is a cap too
+            document["capped_at"] = self.capped_at
         return document
 
     # -- what is left to do ----------------------------------------------------------------------------
@@ -292,7 +314,7 @@ class Ledger:
         self.requests += 1
         for position, outcome in zip(positions, outcomes, strict=True):
             if outcome is None:
-                self.unknown.setdefault(unit.batch, []).append(position)
+                self._file_unknown(unit.batch, (position,))
                 continue
             code, message, fee = outcome
             self.fee += fee
@@ -340,7 +362,15 @@ class Ledger:
         """The request was sent but no answer came: those recipients are never sent to again."""
         self._settle(unit)
         self.requests += 1
-        self.unknown.setdefault(unit.batch, []).extend(positions)
+        self._file_unknown(unit.batch, positions)
+
+    def _file_unknown(self, batch: int, positions: Iterable[int]) -> None:
+        """Positions whose request may have been sent and billed, with no answer saying so."""
+        positions = list(positions)
+        self.unknown.setdefault(batch, []).extend(positions)
+        unpriced = self.unpriced.setdefault(batch, [])
+        seen = set(unpriced)
+        unpriced.extend(p for p in positions if p not in seen)
 
     def release(self, unit: SendUnit) -> None:
         """A unit was certainly not sent (refused before processing, or never started): forget it."""
@@ -416,6 +446,10 @@ class Ledger:
     @property
     def unknown_count(self) -> int:
         return sum(len(p) for p in self.unknown.values())
+
+    @property
+    def unpriced_count(self) -> int:
+        return sum(len(p) for p in self.unpriced.values())
 
     @property
     def waiting_count(self) -> int:

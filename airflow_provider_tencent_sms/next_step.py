@@ -1,10 +1,10 @@
 """What a send task does next, decided from its ledger alone: send, wait, look for receipts, finish or fail.
 
 Every way a send can go on (the marketing window, Tencent's own marketing-hours refusals, briefly
-rate-limited recipients, transient and terminal errors, unknown outcomes reconciled from delivery receipts,
-delivery reports, partial failure) is decided here, in one pure function over plain data that is tested
-without Airflow or HTTP. The operator only carries the answer out: it sends, defers, queries, returns or
-raises.
+rate-limited recipients, transient and terminal errors, the fee cap, unknown outcomes reconciled from
+delivery receipts, delivery reports, partial failure) is decided here, in one pure function over plain
+data that is tested without Airflow or HTTP. The operator only carries the answer out: it sends, defers,
+queries, returns or raises.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from .cost import Prices, scaled
 from .ledger import Ledger, SendUnit
 from .reconciliation import next_check
 from .send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
@@ -100,6 +101,8 @@ class Policy:
     resend_unresolved: bool = False
     wait_for_delivery: float | None = None
     min_delivery_rate: float | None = None
+    #: The fee cap in billed SMS (``max_fee``); a stop at it is recorded in the ledger (``capped_at``).
+    max_fee: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,23 @@ def next_step(
     now: datetime,
     round_result: DispatchResult | None = None,
     delivery: Delivery | None = None,
+    prices: Prices | None = None,
 ) -> Step:
     """Decide what the task does next.
+
+    With ``max_fee``, the fee cap stops sending when it stopped a request (``ledger.capped_at``, in this try
+    or an earlier one with a ``max_fee`` no higher), when what is left to send, at its estimate times the
+    highest ratio Tencent billed so far, does not fit under the cap with what was spent (the fees Tencent
+    reported, and unpriced requests at their estimate), or when there is no estimate (``prices`` is None)
+    and something is left to send. Then nothing more is sent: not the rest of the plan, nor rate-limited recipients, nor those
+    Tencent refused as outside its marketing hours, nor unresolved ones (``resend_unresolved``). What
+    costs no fee goes on first: unknown outcomes are still looked up in delivery receipts, and a delivery
+    check already started is still waited for, so that the failure that follows (no retry: a retry would
+    stop at the same cap) tells exactly who got the message and who did not; ``allow_partial_failure``
+    does not turn it into a success. Two outcomes of the same round outrank the cap: a request refused for
+    good fails the task at once with that refusal (its cause must be fixed first; the message says the
+    cap was reached too), and a task being killed fails at once with the cap's message, without waiting
+    for receipts.
 
     :param ledger: what was sent, failed, is unknown or waits, across all tries.
     :param batch_count: how many batches the plan has.
@@ -129,19 +147,20 @@ def next_step(
     :param round_result: what the round of sending (or of receipt lookups) that just ran reported beyond
         the ledger; ``None`` before this try has sent anything.
     :param delivery: the delivery check, once the ledger's delivery watch has started.
+    :param prices: the batches' sizes and estimated fees per message; None when the template's content is
+        not known.
     """
     window = policy.window
+    if policy.max_fee is not None:
+        stop = _fee_stop(ledger, batch_count, recipients, policy, policy.max_fee, prices)
+        if stop is not None:
+            return _after_the_fee_cap(ledger, recipients, policy, stop, now, round_result, delivery)
     if round_result is None:
         return _before_sending(ledger, batch_count, window, policy.window_margin, now)
     sent = ledger.sent
-    pending = recipients - sent - ledger.failed_count - ledger.unknown_count
+    pending = unsent(ledger, recipients)
     if round_result.terminal_error is not None:
-        return Fail(
-            f"The request was refused: {round_result.terminal_error}. {plural(sent, 'recipient')} "
-            f"had their message; the other {pending} were not sent. No retry can fix this: correct the cause "
-            "and clear the task (recipients already sent to are skipped).",
-            retry=False,
-        )
+        return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
         return Fail(
             f"Sending was stopped (the task was killed or timed out) with {plural(pending, 'recipient')} not "
@@ -189,6 +208,56 @@ def next_step(
     return Finish(partial=partial)
 
 
+def fee_capped(ledger: Ledger, max_fee: int) -> bool:
+    """Whether the fee cap keeps this task from sending: it stopped a try at a ``max_fee`` this low or higher.
+
+    Raising ``max_fee`` lifts it (the estimate checked before sending then says whether the rest fits).
+    """
+    return ledger.capped_at is not None and max_fee <= ledger.capped_at
+
+
+def _fee_stop(
+    ledger: Ledger, batch_count: int, recipients: int, policy: Policy, max_fee: int, prices: Prices | None
+) -> str | None:
+    """Why the fee cap keeps this task from sending anything more, or None when it does not."""
+    if fee_capped(ledger, max_fee):
+        return fee_cap_message(ledger, recipients, max_fee, prices)
+    left = _left_to_send(ledger, batch_count, float("inf"))
+    if prices is None:
+        resend = policy.resend_unresolved and ledger.unknown_count and not ledger.resent
+        return _no_estimate_message(ledger) if left or resend else None
+    estimate = scaled(prices.units(left), ledger.fee_scale)
+    spent = prices.spent(ledger)
+    if left and spent + estimate > max_fee:
+        return over_the_cap_message(ledger, recipients, max_fee, estimate, spent)
+    return None
+
+
+def _after_the_fee_cap(
+    ledger: Ledger,
+    recipients: int,
+    policy: Policy,
+    message: str,
+    now: datetime,
+    round_result: DispatchResult | None,
+    delivery: Delivery | None,
+) -> Step:
+    """Sending stopped at the fee cap: look for the receipts that cost nothing, then fail (see ``next_step``)."""
+    stop = Fail(message, retry=False)
+    if round_result is not None and round_result.terminal_error is not None:
+        refused = refused_message(round_result.terminal_error, ledger, recipients)
+        return Fail(
+            f"{refused} max_fee={policy.max_fee} was reached as well: raise it too, or the cleared task "
+            "sends nothing more.",
+            retry=False,
+        )
+    if round_result is not None and round_result.interrupted:
+        return stop
+    step = _receipt_step(ledger, policy, now, delivery)
+    # Sending the unresolved recipients once more would spend fees the cap has no room for.
+    return stop if step is None or isinstance(step, Resend) else step
+
+
 def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Delivery | None) -> Step | None:
     """Sending is over: look for receipts (or wait for the next lookup), re-send, or ``None``: nothing left."""
     due: list[tuple[float, Step, str]] = []
@@ -215,20 +284,24 @@ def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Deliv
     return Wait(datetime.fromtimestamp(moment, timezone.utc), None, reason)
 
 
+def _left_to_send(ledger: Ledger, batch_count: int, due: float) -> list[SendUnit]:
+    """The batches never sent, the rate-limited recipients due by ``due`` and those Tencent refused as outside
+    its marketing hours."""
+    return ledger.new_batches(batch_count) + ledger.due_retries(due, RETRY_BATCH) + ledger.window_units()
+
+
 def _before_sending(
     ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
 ) -> Send | Wait:
-    new = ledger.new_batches(batch_count)
     if window is None:
         # Recipients Tencent refused as outside its marketing hours are due again once this runs: the
         # deferral that brought the task back waited for Tencent's opening.
-        return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units())
+        return Send(_left_to_send(ledger, batch_count, now.timestamp()))
     if not window.is_open(now):
-        if new or ledger.has_retries or ledger.has_window_waiters:
+        if ledger.new_batches(batch_count) or ledger.has_retries or ledger.has_window_waiters:
             return Wait(window.next_opening(now), window, "the marketing window is closed")
         return Send([])
-    units = new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units()
-    return Send(units, window.closing(now) - margin)
+    return Send(_left_to_send(ledger, batch_count, now.timestamp()), window.closing(now) - margin)
 
 
 def _after_tencent_refused_the_hour(ledger: Ledger, now: datetime) -> Wait | Fail:
@@ -270,6 +343,106 @@ def how_the_rest_is_sent(retries: int) -> str:
     return (
         "this task has no retries: clear it to send them (recipients already sent to are skipped), or set "
         "retries on the task."
+    )
+
+
+def unsent(ledger: Ledger, recipients: int) -> int:
+    """Recipients with no outcome yet: not sent, or waiting to be sent again."""
+    return recipients - ledger.sent - ledger.failed_count - ledger.unknown_count
+
+
+def refused_message(error: Exception, ledger: Ledger, recipients: int) -> str:
+    """Why the task fails for good on a request Tencent refused in a way no retry can change."""
+    return (
+        f"The request was refused: {error}. {plural(ledger.sent, 'recipient')} had their message; the other "
+        f"{unsent(ledger, recipients)} were not sent. No retry can fix this: correct the cause and clear the task (recipients "
+        "already sent to are skipped)."
+    )
+
+
+def nothing_sent(ledger: Ledger) -> bool:
+    """Whether no request of this task may have gone out yet."""
+    return not (ledger.requests or ledger.inflight or ledger.inflight_positions)
+
+
+def sent_so_far(ledger: Ledger) -> str:
+    """The words "Nothing was sent." when true; else who had the message, and that they are not sent it again."""
+    if nothing_sent(ledger):
+        return "Nothing was sent."
+    unknown = f", {ledger.unknown_count} have an unknown outcome" if ledger.unknown_count else ""
+    return (
+        f"Nothing more was sent: {plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}){unknown}; "
+        "recipients already sent to are skipped when the task runs again."
+    )
+
+
+def _no_estimate_message(ledger: Ledger) -> str:
+    return (
+        "max_fee needs the template's content to estimate the fee, and the template preflight could not "
+        f"read it (see its notice in the log, or preflight=False). {sent_so_far(ledger)} Turn the preflight "
+        "on, or remove max_fee to send without a cap."
+    )
+
+
+def _rate(ledger: Ledger) -> str:
+    scale = ledger.fee_scale or 1.0
+    return f"Tencent billed up to {scale:.3g} times the estimate" if scale > 1 else ""
+
+
+def _not_all_sent(ledger: Ledger, recipients: int) -> str:
+    """Who had the message and who did not, and how to go on, after the fee cap stopped the send."""
+    rest = unsent(ledger, recipients)
+    counts = (
+        (rest, f"{rest} {'was' if rest == 1 else 'were'} not sent"),
+        (ledger.failed_count, f"{ledger.failed_count} failed"),
+        (ledger.unknown_count, f"{ledger.unknown_count} have an unknown outcome"),
+    )
+    others = [text for count, text in counts if count]
+    listed = f"; {', '.join(others)}" if others else ""
+    return (
+        f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}){listed}. Raise max_fee and "
+        "clear the task to send to the ones not sent (recipients already sent to are skipped): with this "
+        "max_fee nothing more is sent."
+    )
+
+
+def fee_cap_message(ledger: Ledger, recipients: int, max_fee: int, prices: Prices | None = None) -> str:
+    """Why the task fails when the fee cap stopped a request: who had the message, who did not, how to go on."""
+    spent = prices.spent(ledger) if prices is not None else ledger.fee
+    if spent > max_fee:
+        head = (
+            f"the fee reached {spent}, more than max_fee={max_fee}: {_rate(ledger)}, more than the requests in "
+            "flight had reserved"
+        )
+    else:
+        reasons = [_rate(ledger)]
+        held = spent - ledger.fee
+        if held:
+            reasons.append(
+                f"{held} is counted for the {plural(ledger.unpriced_count, 'recipient')} whose requests went "
+                "unanswered"
+            )
+        why = "; ".join(reason for reason in reasons if reason)
+        head = f"the next request would have taken the fee to more than max_fee={max_fee}" + (
+            f" ({why})" if why else ""
+        )
+    return f"Sending stopped at the fee cap: {head}. {_not_all_sent(ledger, recipients)}"
+
+
+def over_the_cap_message(ledger: Ledger, recipients: int, max_fee: int, estimate: int, spent: int) -> str:
+    """Why the task sends nothing more when what is left to send would not fit under ``max_fee``."""
+    rate = _rate(ledger)
+    at = f" ({rate})" if rate else ""
+    if nothing_sent(ledger):
+        return (
+            f"The send is estimated at {estimate} billed SMS{at}, more than max_fee={max_fee}. Nothing was sent: "
+            "raise max_fee, or send to fewer recipients or shorter texts (see the dry run's estimate)."
+        )
+    left = unsent(ledger, recipients)
+    return (
+        f"Sending stopped at the fee cap: the {plural(left, 'recipient')} not yet sent would cost an estimated "
+        f"{estimate}{at}, and with the {spent} spent so far that is more than max_fee={max_fee}. "
+        f"{_not_all_sent(ledger, recipients)}"
     )
 
 

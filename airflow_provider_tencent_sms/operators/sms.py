@@ -30,13 +30,14 @@ from ..next_step import (
     Step,
     Wait,
     next_step,
+    sent_so_far,
 )
 from ..pacing import DEFAULT_MAX_CONCURRENCY
 from ..phone import mask
 from ..rendering import GapProbe, describe_gap, find_gaps
 from ..send_window import DEFAULT_TIMEZONE, DEFAULT_WINDOW, SendWindow
 from ..session_context import check_user_context, task_instance_tag
-from ..task_state import LedgerStore, ledger_store
+from ..task_state import ledger_store
 from ..wording import plural
 
 # What sending needs (requests, phonenumbers…) is imported in execute(): DAG files that use this
@@ -46,11 +47,11 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..compact import BatchPlan, CompactAudience
-    from ..cost import FeeBudget
+    from ..cost import FeeBudget, Prices
     from ..dispatch import Dispatcher, SendSettings
     from ..hooks.sms import TencentSmsHook
+    from ..preflight import Preflight
     from ..shards import Shard
-    from .preflight import Preflight
 
 SMS_TYPES = ("notification", "verification", "marketing")
 INVALID_NUMBER_POLICIES = ("fail", "skip")
@@ -225,6 +226,8 @@ class SendSmsOperator(BaseOperator):
         "recipients": "json",
     }
     ui_color = "#e6f4ff"
+    #: What a failure before the ledger is read says about earlier sends; a dry run reads no ledger.
+    _sent_before = "Nothing was sent."
 
     def __init__(
         self,
@@ -423,11 +426,11 @@ class SendSmsOperator(BaseOperator):
     # -- Airflow entry points --------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=False)
 
     def resume(self, context: Context, event: Any = None, **kwargs: Any) -> dict[str, Any]:
         """Called after a deferral (window opening, recipient retry, receipt lookup); all state is in the ledger."""
-        return self._run_and_close(context)
+        return self._run_and_close(context, resumed=True)
 
     def on_kill(self) -> None:
         """Stop sending (Airflow calls this on SIGTERM and on ``execution_timeout``); the ledger is kept."""
@@ -435,9 +438,9 @@ class SendSmsOperator(BaseOperator):
         if dispatcher is not None:
             dispatcher.stop()
 
-    def _run_and_close(self, context: Context) -> dict[str, Any]:
+    def _run_and_close(self, context: Context, resumed: bool) -> dict[str, Any]:
         try:
-            return self._run(context)
+            return self._run(context, resumed)
         finally:
             # The keep-alive pool is released here, not whenever the hook happens to be collected.
             if "hook" in self.__dict__:
@@ -445,11 +448,18 @@ class SendSmsOperator(BaseOperator):
 
     # -- orchestration ---------------------------------------------------------------------------------
 
-    def _run(self, context: Context) -> dict[str, Any]:
+    def _run(self, context: Context, resumed: bool) -> dict[str, Any]:
         from ..compact import BatchPlan
+        from ..cost import Prices
         from ..dispatch import Dispatcher, DispatchResult
         from ..receipt_checks import ReceiptChecker
 
+        if not self.report_only:
+            # What a failure before the ledger is read says about earlier tries' sends (never "Nothing was
+            # sent" after a try that sent).
+            store = ledger_store(context)
+            stored = store.load()
+            self._sent_before = self._stored_sends(stored)
         self._refuse_gaps()
         tag = self._task_instance_tag(context)
         settings = self._settings(tag)
@@ -459,9 +469,9 @@ class SendSmsOperator(BaseOperator):
         audience = self._audience()
         self._check_connection(settings)
         batches = BatchPlan(audience.parts)
-        fees = self._check_template(settings, batches)
-        store = ledger_store(context)
-        ledger = self._load_ledger(store, batches, settings)
+        ledger = self._load_ledger(stored, batches, settings)
+        fees = self._check_template(settings, batches, ledger, resumed)
+        prices = None if fees is None else Prices(batches.sizes(), fees)
 
         def checkpoint() -> None:
             store.save(ledger.dump())
@@ -485,11 +495,11 @@ class SendSmsOperator(BaseOperator):
         )
 
         total = batches.recipients
-        budget = self._budget(ledger, batches, fees)
+        budget = self._budget(ledger, prices)
         policy = self._policy(window)
         checker = ReceiptChecker(self.hook, batches, ledger, tag, settings.sms_sdk_app_id, checkpoint)
         targets: list[tuple[int, int]] = []
-        step: Step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc))
+        step: Step = next_step(ledger, len(batches), total, policy, datetime.now(timezone.utc), prices=prices)
         while isinstance(step, Send | Resend | Reconcile | CheckDelivery):
             result = DispatchResult()
             if isinstance(step, Send | Resend):
@@ -527,10 +537,8 @@ class SendSmsOperator(BaseOperator):
                     not checker.missing(targets), checker.report(targets, ledger.sent).delivered_rate
                 )
             step = next_step(
-                ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery
+                ledger, len(batches), total, policy, datetime.now(timezone.utc), result, delivery, prices
             )
-            if result.stopped_at_budget and not (isinstance(step, Fail) and not step.retry):
-                step = Fail(self._budget_stop_message(ledger, total), retry=False)
         if isinstance(step, Wait):
             self._defer(step, ledger, checkpoint)
         summary = self._summary(ledger, batches, audience, fees)
@@ -558,7 +566,7 @@ class SendSmsOperator(BaseOperator):
 
     def _preflight(self, settings: SendSettings, batches: BatchPlan) -> Preflight | None:
         """What Tencent says about the template (None with ``preflight=False``); a notice is logged."""
-        from .preflight import preflight
+        from ..preflight import preflight
 
         if not self.preflight or not batches:
             return None
@@ -567,61 +575,43 @@ class SendSmsOperator(BaseOperator):
             self.log.warning("%s", checked.notice)
         return checked
 
-    def _fees(
-        self, checked: Preflight | None, settings: SendSettings, batches: BatchPlan
-    ) -> list[int] | None:
+    def _fees(self, content: str | None, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
         """Per batch, the estimated fee of one message; None without the template's content."""
         from ..cost import message_fees
 
-        if checked is None or checked.template is None or checked.template.content is None:
+        if content is None:
             return None
         sign_name = settings.sign_name or self.hook.config.sign_name
-        return message_fees(batches, checked.template.content, sign_name)
+        return message_fees(batches, content, sign_name)
 
-    def _check_template(self, settings: SendSettings, batches: BatchPlan) -> list[int] | None:
-        """Fail before anything is sent on a template Tencent would refuse; the per-batch fee estimate."""
-        checked = self._preflight(settings, batches)
-        if checked is not None and checked.problem:
-            raise AirflowFailException(f"{checked.problem} Nothing was sent.")
-        return self._fees(checked, settings, batches)
+    def _check_template(
+        self, settings: SendSettings, batches: BatchPlan, ledger: Ledger, resumed: bool
+    ) -> list[int] | None:
+        """Fail before anything more is sent on a template Tencent would refuse; the per-batch fee estimate.
 
-    def _budget(self, ledger: Ledger, batches: BatchPlan, fees: list[int] | None) -> FeeBudget | None:
-        """The fee cap for this round, or None without ``max_fee``; fails when the estimate is over it."""
-        from ..cost import FeeBudget, units_fee
-        from ..next_step import RETRY_BATCH
+        Tencent is asked once a try: resuming after a deferral, the estimate comes from the text the try's
+        check read (kept in the ledger), so that a lookup failing then cannot leave ``max_fee`` without an
+        estimate halfway through a send; it is asked again only when the ledger has no text (the lookup
+        failed, or a version that did not keep it wrote the ledger). A lookup that fails on a new try leaves
+        the text an earlier try read.
+        A template changed meanwhile is refused by SendSms itself.
+        """
+        if not resumed or (self.preflight and ledger.template_content is None):
+            checked = self._preflight(settings, batches)
+            if checked is not None and checked.problem:
+                raise AirflowFailException(f"{checked.problem} {sent_so_far(ledger)}")
+            if checked is not None and checked.content is not None:
+                ledger.template_content = checked.content
+        return self._fees(ledger.template_content, settings, batches)
 
-        if self.max_fee is None:
+    def _budget(self, ledger: Ledger, prices: Prices | None) -> FeeBudget | None:
+        """The fee cap's reservations for this try, from what earlier ones spent; None without ``max_fee``
+        or an estimate (next_step then sends nothing)."""
+        from ..cost import FeeBudget
+
+        if self.max_fee is None or prices is None:
             return None
-        if fees is None:
-            raise AirflowFailException(
-                f"max_fee needs the template's content to estimate the fee, and template {self.template_id} "
-                "could not be read (see the notice above, or preflight=False). Nothing was sent: turn the "
-                "preflight on, or remove max_fee to send without a cap."
-            )
-        # What may have been billed already: Tencent's reported fees, and the estimate of unknown outcomes.
-        spent = ledger.fee + sum(fees[b] for b, _ in ledger.unknown_positions())
-        pending = (
-            ledger.new_batches(len(batches))
-            + ledger.due_retries(float("inf"), RETRY_BATCH)
-            + ledger.window_units()
-        )
-        estimate = units_fee(pending, batches, fees)
-        if spent + estimate > self.max_fee:
-            earlier = f" plus {spent} already spent by earlier tries" if spent else ""
-            raise AirflowFailException(
-                f"The send is estimated at {estimate} billed SMS{earlier}, more than max_fee={self.max_fee}. "
-                "Nothing was sent: raise max_fee, or send to fewer recipients or shorter texts (see the dry run's "
-                "estimate)."
-            )
-        return FeeBudget(self.max_fee, spent)
-
-    def _budget_stop_message(self, ledger: Ledger, total: int) -> str:
-        rest = total - ledger.sent - ledger.failed_count - ledger.unknown_count
-        return (
-            f"Stopped before passing max_fee={self.max_fee}: Tencent billed more than estimated. "
-            f"{plural(ledger.sent, 'recipient')} had their message (fee {ledger.fee}); the other {rest} were not "
-            "sent. Running the task again sends to them only if max_fee allows it."
-        )
+        return FeeBudget(self.max_fee, ledger.fee, prices.positions(ledger.unpriced), ledger.fee_scale)
 
     def _dry_run(self, settings: SendSettings, window: SendWindow | None) -> dict[str, Any]:
         """Everything short of sending, as a report: no SendSms request, no ledger read or written."""
@@ -642,7 +632,7 @@ class SendSmsOperator(BaseOperator):
         checked = self._preflight(settings, batches) if ok else None
         if checked is not None and checked.problem:
             problems.append(checked.problem)
-        fees = self._fees(checked, settings, batches)
+        fees = self._fees(checked.content if checked is not None else None, settings, batches)
         cost = estimate(batches, fees) if fees is not None else None
         why_not = None
         if cost is None:
@@ -680,6 +670,7 @@ class SendSmsOperator(BaseOperator):
             resend_unresolved=bool(self.resend_unresolved),
             wait_for_delivery=None if wait is None else wait.total_seconds(),
             min_delivery_rate=self.min_delivery_rate,
+            max_fee=self.max_fee,
         )
 
     def _task_instance_tag(self, context: Context) -> str:
@@ -777,9 +768,10 @@ class SendSmsOperator(BaseOperator):
         ]
         if problems:
             raise AirflowFailException(
-                f"Nothing was sent: {plural(len(problems), 'field')} rendered with a missing value: "
+                f"{plural(len(problems), 'field')} rendered with a missing value: "
                 + "; ".join(problems)
-                + ". Fix the template (a task_ids or key typo in xcom_pull renders None) and run the task again."
+                + f". {self._sent_before} Fix the template (a task_ids or key typo in xcom_pull renders None) and "
+                "run the task again."
             )
 
     def _settings(self, task_instance: str) -> SendSettings:
@@ -861,7 +853,7 @@ class SendSmsOperator(BaseOperator):
                 )
                 audience = CompactAudience.from_audience(listed, shard)
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(f"{exc} Nothing was sent.") from None
+            raise AirflowFailException(f"{exc} {self._sent_before}") from None
         if audience.invalid_count:
             what = "row" if audience.positions_are_rows else "phone number"
             where = "row " if audience.positions_are_rows else "#"
@@ -874,12 +866,12 @@ class SendSmsOperator(BaseOperator):
             if not audience.parts:
                 refuse(
                     f"All {plural(count, what)} given {'is' if count == 1 else 'are'} "
-                    f"invalid ({entries}{more}); nothing was sent. Numbers without '+' are read as "
+                    f"invalid ({entries}{more}). {self._sent_before} Numbers without '+' are read as "
                     f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
                 )
             elif self.on_invalid_number == "fail":
                 refuse(
-                    f"{plural(count, 'invalid ' + what)} ({entries}{more}); nothing was sent. "
+                    f"{plural(count, 'invalid ' + what)} ({entries}{more}). {self._sent_before} "
                     f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
@@ -912,7 +904,7 @@ class SendSmsOperator(BaseOperator):
         try:
             listed = exclusion_list(self.exclude, self.default_region)
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(f"exclude: {exc} Nothing was sent.") from None
+            raise AirflowFailException(f"exclude: {exc} {self._sent_before}") from None
         if listed.invalid:
             self.log.warning(
                 "exclude: %s ignored: not phone numbers, they cannot match a recipient",
@@ -952,16 +944,26 @@ class SendSmsOperator(BaseOperator):
                 raise ValueError(f"{describe(source)} is not a gzip file ({exc}).") from None
             # Missing, not yet written, or storage unreachable: a retry may well succeed.
             raise AirflowException(
-                f"Could not read the recipients from {describe(source)}: {type(exc).__name__}: {exc}. Nothing was sent."
+                f"Could not read the recipients from {describe(source)}: {type(exc).__name__}: {exc}. "
+                f"{self._sent_before}"
             ) from None
 
-    def _load_ledger(self, store: LedgerStore, batches: BatchPlan, settings: SendSettings) -> Ledger:
+    @staticmethod
+    def _stored_sends(raw: Any) -> str:
+        """What the stored ledger of earlier tries says was sent, read before the batch plan is known."""
+        try:
+            stored = Ledger.load(raw, raw.get("plan", "") if isinstance(raw, dict) else "")
+        except LedgerMismatchError:
+            return "An earlier try's ledger could not be read: messages may have been sent."
+        return sent_so_far(stored)
+
+    def _load_ledger(self, raw: Any, batches: BatchPlan, settings: SendSettings) -> Ledger:
         # What recipients see depends on more than numbers and parameters: a changed template or
         # signature is a different message, and must not pass for the one already sent.
         message = (settings.template_id, settings.sign_name, settings.sms_sdk_app_id, settings.sender_id)
         plan = hashlib.sha256(f"{batches.digest()}{message}".encode()).hexdigest()[:24]
         try:
-            return Ledger.load(store.load(), plan)
+            return Ledger.load(raw, plan)
         except LedgerMismatchError as exc:
             raise AirflowFailException(
                 f"An earlier try of this task sent messages for a different list of recipients or parameters "

@@ -203,3 +203,54 @@ def test_unresolved_recipients_are_resent_once_as_position_units():
     assert (crashed.unknown_count, crashed.resent) == (2, True)
     ledger.record_sent(units[0], 2, 2)
     assert list(ledger.sent_positions([2])) == [(0, 0), (0, 1)]
+
+
+@pytest.mark.parametrize("cap", [None, 0, 500])
+def test_the_fee_cap_a_send_stopped_at_survives_a_reload(cap):
+    ledger = Ledger.load(None, "plan")
+    ledger.capped_at = cap
+    assert _reload(ledger).capped_at == cap
+    assert ("capped_at" in ledger.dump()) == (cap is not None)
+
+
+def test_the_template_text_the_try_read_survives_a_reload():
+    ledger = Ledger.load(None, "plan")
+    assert "template_content" not in ledger.dump()
+    ledger.template_content = "Your code is {1}"
+    assert _reload(ledger).template_content == "Your code is {1}"
+
+
+def test_a_stored_cap_is_read_as_a_whole_number():
+    raw = {**Ledger.load(None, "plan").dump(), "capped_at": "500"}  # as a store that turned it to text would
+    assert Ledger.load(raw, "plan").capped_at == 500
+
+
+def test_the_rate_tencent_billed_survives_a_reload():
+    ledger = Ledger.load(None, "plan")
+    assert "fee_scale" not in ledger.dump()
+    ledger.fee_scale = 2.0
+    assert _reload(ledger).fee_scale == 2.0
+
+
+def test_unpriced_requests_stay_unpriced_when_receipts_settle_them_and_across_reloads():
+    ledger = Ledger(plan="plan")
+    ledger.start([SendUnit(0), SendUnit(1, (3, 4))])
+    ledger.record_unknown(SendUnit(0), [0, 1])
+    ledger.record_statuses(SendUnit(1, (3, 4)), [3, 4], [OK, None], **LIMITS)
+    assert ledger.unpriced == {0: [0, 1], 1: [4]}
+    ledger.settle_unknown(0, 1, True, "DELIVRD")
+    reloaded = _reload(ledger)
+    assert (reloaded.unknown_count, reloaded.unpriced) == (2, {0: [0, 1], 1: [4]})
+    # A crash with a request in flight: the recovered positions are unpriced too, once each.
+    reloaded.start([SendUnit(1, (4,))])
+    reloaded.recover([2, 5])
+    assert reloaded.unpriced == {0: [0, 1], 1: [4]}
+
+
+def test_a_ledger_written_before_unpriced_counts_its_unknown_outcomes():
+    ledger = Ledger(plan="plan")
+    ledger.start([SendUnit(0)])
+    ledger.record_unknown(SendUnit(0), [0, 1])
+    raw = ledger.dump()
+    del raw["unpriced"]
+    assert Ledger.load(raw, "plan").unpriced == {0: [0, 1]}

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..exceptions import TencentSmsApiError, TencentSmsError
-from ..templates import Template, preflight_problem
+from .exceptions import TencentSmsApiError, TencentSmsError
+from .templates import Template, preflight_problem
 
 if TYPE_CHECKING:
-    from ..batching import Batch
-    from ..hooks.sms import TencentSmsHook
+    from .batching import Batch
+    from .hooks.sms import TencentSmsHook
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class Preflight:
     notice: str | None = None
     #: Why a send with it would fail, when it would.
     problem: str | None = None
+
+    @property
+    def content(self) -> str | None:
+        """The template's text, when Tencent reported it: what the fee estimate is computed from."""
+        return self.template.content if self.template is not None else None
 
     def to_json(self) -> dict[str, object]:
         if self.template is None:
