@@ -254,7 +254,7 @@ class Dispatcher:
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
-                    billed = (self.ledger.fee, self.ledger.unknown_count)
+                    billed = (self.ledger.fee, self._unknown_count())
                     retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
                     self._settle_fee(job.unit, *billed)
                     if retry_in is None:
@@ -300,11 +300,16 @@ class Dispatcher:
             return True
         return self.budget.reserve(unit, self.message_fees[unit.batch] * len(self._positions(unit)))
 
+    def _unknown_count(self) -> int:
+        # Recipients being sent once more are already unknown: only an answer that leaves some unknown
+        # (again) adds to this count.
+        return self.ledger.unknown_count - self.ledger.resend_count
+
     def _settle_fee(self, unit: SendUnit, fee_before: int, unknown_before: int) -> None:
         """Settle a request's reservation with what the ledger recorded for its answer: Tencent's reported
         fee, or (some recipients' outcome unknown) the reservation itself."""
         if self.budget is not None:
-            unknown = self.ledger.unknown_count > unknown_before
+            unknown = self._unknown_count() > unknown_before
             self.budget.settle(unit, None if unknown else self.ledger.fee - fee_before)
 
     def _give_back(

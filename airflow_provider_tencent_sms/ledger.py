@@ -65,8 +65,12 @@ class Ledger:
     inflight: set[int] = field(default_factory=set)
     #: The same for retries and window re-sends, which send some positions of an answered batch.
     inflight_positions: dict[int, list[int]] = field(default_factory=dict)
-    #: Positions whose outcome is unknown (sent, no answer): never re-sent.
+    #: Positions whose outcome is unknown (sent, no answer): never re-sent, except once (``resend``).
     unknown: dict[int, list[int]] = field(default_factory=dict)
+    #: Unknown positions to be sent once more (``resend_unresolved``). They stay in ``unknown`` (they may
+    #: have had the message) and leave both only when a re-send of them is answered: a re-send that is not
+    #: sent (refused before processing, never started) leaves them here, to be sent by a later round.
+    resend: dict[int, list[int]] = field(default_factory=dict)
     #: Recipients that will not get the message: batch → position → error code.
     failed: dict[int, dict[int, str]] = field(default_factory=dict)
     retry: dict[int, dict[int, PendingRetry]] = field(default_factory=dict)
@@ -123,6 +127,7 @@ class Ledger:
             inflight=set(decode_ranges(raw.get("inflight", ""))),
             inflight_positions={int(b): list(p) for b, p in raw.get("inflight_positions", {}).items()},
             unknown={int(b): list(p) for b, p in raw.get("unknown", {}).items()},
+            resend={int(b): list(p) for b, p in raw.get("resend", {}).items()},
             failed={
                 int(b): {int(p): c for p, c in items.items()} for b, items in raw.get("failed", {}).items()
             },
@@ -199,6 +204,7 @@ class Ledger:
             "reconcile": None if self.reconcile is None else [self.reconcile.origin, self.reconcile.checks],
             "reconciled": self.reconciled,
             "resent": self.resent,
+            "resend": {str(b): p for b, p in self.resend.items() if p},
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
             "checked": {str(b): p for b, p in self.checked.items() if p},
             "template_content": self.template_content,
@@ -231,6 +237,10 @@ class Ledger:
     def window_units(self) -> list[SendUnit]:
         return [SendUnit(batch, tuple(p)) for batch, p in sorted(self.window.items()) if p]
 
+    def resend_units(self) -> list[SendUnit]:
+        """Unknown recipients still to be sent once more: their re-send was not sent (see ``resend``)."""
+        return [SendUnit(batch, tuple(p)) for batch, p in sorted(self.resend.items()) if p]
+
     @property
     def has_retries(self) -> bool:
         return any(self.retry.values())
@@ -238,6 +248,10 @@ class Ledger:
     @property
     def has_window_waiters(self) -> bool:
         return any(self.window.values())
+
+    @property
+    def has_resends(self) -> bool:
+        return any(self.resend.values())
 
     # -- recording outcomes ----------------------------------------------------------------------------
 
@@ -272,6 +286,12 @@ class Ledger:
                 self.retry[unit.batch].pop(p, None)
         if unit.batch in self.window:
             self.window[unit.batch] = [p for p in self.window[unit.batch] if p not in positions]
+        if unit.batch in self.resend:
+            # A re-send was answered: its outcome replaces "unknown" (or files them as unknown again).
+            resent = positions.intersection(self.resend[unit.batch])
+            if resent:
+                self.resend[unit.batch] = [p for p in self.resend[unit.batch] if p not in resent]
+                self.unknown[unit.batch] = [p for p in self.unknown[unit.batch] if p not in resent]
 
     def record_sent(self, unit: SendUnit, count: int, fee: int) -> None:
         """Record an answered request in which every recipient got the message."""
@@ -353,7 +373,11 @@ class Ledger:
         self.unknown.setdefault(unit.batch, []).extend(positions)
 
     def release(self, unit: SendUnit) -> None:
-        """A unit was certainly not sent (refused before processing, or never started): forget it."""
+        """A unit was certainly not sent (refused before processing, or never started): forget it.
+
+        Its recipients stay where they were: never sent (new), waiting (``retry``, ``window``), or unknown
+        and to be sent once more (``resend``).
+        """
         self._unstart(unit)
 
     def note_first_send(self, now: float) -> None:
@@ -384,11 +408,10 @@ class Ledger:
         return (True, _DELIVERED) if value == "." else (value[0] == "+", value[1:])
 
     def resend_unknown(self) -> list[SendUnit]:
-        """Take the unresolved unknown recipients out, to be sent once more (never a second time)."""
-        units = [SendUnit(batch, tuple(p)) for batch, p in sorted(self.unknown.items()) if p]
-        self.unknown = {}
+        """Mark the unresolved unknown recipients to be sent once more (never a second time); their units."""
+        self.resend = {batch: list(p) for batch, p in self.unknown.items() if p}
         self.resent = True
-        return units
+        return self.resend_units()
 
     def sent_positions(self, batch_sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
         """Every recipient who got the message, in plan order."""
@@ -426,6 +449,10 @@ class Ledger:
     @property
     def unknown_count(self) -> int:
         return sum(len(p) for p in self.unknown.values())
+
+    @property
+    def resend_count(self) -> int:
+        return sum(len(p) for p in self.resend.values())
 
     @property
     def waiting_count(self) -> int:

@@ -74,7 +74,10 @@ class Reconcile:
 
 @dataclass(frozen=True)
 class Resend:
-    """The last lookup for the unknown recipients is over: send them once more (``resend_unresolved``)."""
+    """The last lookup for the unknown recipients is over: send them once more (``resend_unresolved``);
+    start none after ``deadline`` (the marketing window's end)."""
+
+    deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,8 @@ def next_step(
     if round_result is None:
         return _before_sending(ledger, batch_count, window, policy.window_margin, now)
     sent = ledger.sent
-    pending = unsent(ledger, recipients)
+    # Unknown recipients whose re-send was not sent are still to be sent (once more), like the unsent.
+    pending = unsent(ledger, recipients) + ledger.resend_count
     if round_result.terminal_error is not None:
         return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
@@ -182,6 +186,8 @@ def next_step(
             retry=True,
         )
     receipts = _receipt_step(ledger, policy, now, delivery)
+    if isinstance(receipts, Resend) and window is not None:
+        return _resend_in_window(window, policy.window_margin, now)
     if receipts is not None:
         return receipts
     partial = bool(ledger.failed_count + ledger.unknown_count)
@@ -258,19 +264,28 @@ def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Deliv
     return Wait(datetime.fromtimestamp(moment, timezone.utc), None, reason)
 
 
+def _resend_in_window(window: SendWindow, margin: timedelta, now: datetime) -> Resend | Wait:
+    """A marketing re-send goes out inside the window, like any other message of the campaign."""
+    if not window.is_open(now):
+        return Wait(window.next_opening(now), window, "the marketing window is closed")
+    return Resend(window.closing(now) - margin)
+
+
 def _before_sending(
     ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
 ) -> Send | Wait:
     new = ledger.new_batches(batch_count)
+    # Recipients Tencent refused as outside its marketing hours are due again once this runs (without a
+    # window, the deferral that brought the task back waited for Tencent's opening), and so are unknown
+    # recipients whose re-send an earlier round did not send.
+    again = ledger.window_units() + ledger.resend_units()
     if window is None:
-        # Recipients Tencent refused as outside its marketing hours are due again once this runs: the
-        # deferral that brought the task back waited for Tencent's opening.
-        return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units())
+        return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + again)
     if not window.is_open(now):
-        if new or ledger.has_retries or ledger.has_window_waiters:
+        if new or ledger.has_retries or again:
             return Wait(window.next_opening(now), window, "the marketing window is closed")
         return Send([])
-    units = new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + ledger.window_units()
+    units = new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + again
     return Send(units, window.closing(now) - margin)
 
 
