@@ -150,10 +150,10 @@ def next_step(
     if policy.max_fee is not None and fee_capped(ledger, policy.max_fee):
         return _after_the_fee_cap(ledger, recipients, policy, policy.max_fee, now, round_result, delivery)
     if round_result is None:
-        return _before_sending(ledger, batch_count, window, policy.window_margin, now)
+        return _before_sending(ledger, batch_count, policy, now)
     sent = ledger.sent
     # Unknown recipients whose re-send was not sent are still to be sent (once more), like the unsent.
-    pending = unsent(ledger, recipients) + ledger.resend_count
+    pending = unsent(ledger, recipients) + (ledger.resend_count if policy.resend_unresolved else 0)
     if round_result.terminal_error is not None:
         return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
@@ -271,14 +271,14 @@ def _resend_in_window(window: SendWindow, margin: timedelta, now: datetime) -> R
     return Resend(window.closing(now) - margin)
 
 
-def _before_sending(
-    ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
-) -> Send | Wait:
+def _before_sending(ledger: Ledger, batch_count: int, policy: Policy, now: datetime) -> Send | Wait:
     new = ledger.new_batches(batch_count)
+    window, margin = policy.window, policy.window_margin
     # Recipients Tencent refused as outside its marketing hours are due again once this runs (without a
     # window, the deferral that brought the task back waited for Tencent's opening), and so are unknown
-    # recipients whose re-send an earlier round did not send.
-    again = ledger.window_units() + ledger.resend_units()
+    # recipients whose re-send an earlier round did not send (unless resend_unresolved was turned off since:
+    # they then stay unknown).
+    again = ledger.window_units() + (ledger.resend_units() if policy.resend_unresolved else [])
     if window is None:
         return Send(new + ledger.due_retries(now.timestamp(), RETRY_BATCH) + again)
     if not window.is_open(now):

@@ -108,16 +108,21 @@ def resend_not_sent() -> Ledger:
 def test_a_resend_that_was_not_sent_is_sent_by_the_next_round_within_the_window():
     ledger = resend_not_sent()
     unit = SendUnit(0, (0, 1, 2))
-    assert next_step(ledger, 1, 3, Policy(**RECONCILE), NOW) == Send([unit])
-    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **RECONCILE), NOW - timedelta(hours=1))
+    resend = {**RECONCILE, "resend_unresolved": True}
+    assert next_step(ledger, 1, 3, Policy(**resend), NOW) == Send([unit])
+    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **resend), NOW - timedelta(hours=1))
     assert step == Wait(OPENING, WINDOW, "the marketing window is closed")
-    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **RECONCILE), NOW)
+    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **resend), NOW)
     assert step == Send([unit], CLOSING - timedelta(seconds=30))
+    # resend_unresolved turned off since: they stay unknown, and the task fails saying so.
+    assert next_step(ledger, 1, 3, Policy(**RECONCILE), NOW) == Send([])
+    step = next_step(ledger, 1, 3, Policy(retries=1, **RECONCILE), NOW, DispatchResult())
+    assert isinstance(step, Fail) and not step.retry and "the outcome is unknown" in step.message
 
 
 def test_a_round_that_did_not_send_the_resend_asks_for_a_retry_that_will():
     ledger = resend_not_sent()
-    policy = Policy(retries=1, **RECONCILE)
+    policy = Policy(retries=1, resend_unresolved=True, **RECONCILE)
     # Killed (or given back for any reason no other rule names): the three count as not yet sent.
     step = next_step(ledger, 1, 3, policy, NOW, DispatchResult(interrupted=True, not_sent=3))
     assert isinstance(step, Fail) and step.retry and "with 3 recipients not yet sent" in step.message
