@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .hooks.receipts import Receipt
+from .phone import mask
 from .session_context import is_from
 from .wording import plural
 
@@ -33,7 +34,7 @@ MAX_CHECK_INTERVAL = timedelta(seconds=60)
 class SentAlert:
     """What became of an alert's requests, as far as its receipts are concerned."""
 
-    #: The task-instance part of the SessionContext its requests carried.
+    #: The tag in the SessionContext its requests carried (``tsms1:<tag>:<request>``): random, one per alert.
     tag: str
     #: When its first request left.
     started: datetime
@@ -46,6 +47,12 @@ class SentAlert:
     def watched(self) -> frozenset[str]:
         """The numbers a receipt may still come for."""
         return frozenset(self.accepted) | self.unknown
+
+    def __repr__(self) -> str:
+        return (
+            f"SentAlert(tag={self.tag!r}, started={self.started.isoformat()!r}, "
+            f"accepted={sorted(mask(n) for n in self.accepted)}, unknown={sorted(mask(n) for n in self.unknown)})"
+        )
 
     def is_ours(self, receipt: Receipt) -> bool:
         if self.accepted.get(receipt.phone_number) == receipt.serial_no:

@@ -9,9 +9,6 @@ from typing import Any
 
 from .phone import mask
 
-#: Tencent answers the by-number query for the last 7 days only.
-REPLY_HISTORY_DAYS = 7
-
 
 @dataclass(frozen=True)
 class Reply:

@@ -7,7 +7,9 @@ traced back to the request it answers::
     tsms1:<12 hex: task instance>:<batch index>[|<the user's own session_context, verbatim>]
 
 The task-instance part is a hash of (dag id, run id, task id, map index): ids of any length give a context
-of at most 27 bytes, which leaves :data:`MAX_USER_BYTES` for the user's part. Pure functions, no I/O.
+of at most 27 bytes, which leaves :data:`MAX_USER_BYTES` for the user's part. ``TencentSmsNotifier`` puts a
+random 12-hex tag in the same place, a new one for every alert, and the request's index as the batch.
+Pure functions, no I/O.
 """
 
 from __future__ import annotations

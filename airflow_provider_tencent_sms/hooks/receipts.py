@@ -24,7 +24,7 @@ RECEIPT_RATE_LIMITS = {
 #: Tencent's count of arrivals does not cross the limit.
 RATE_MARGIN = 0.9
 PAGE_SIZE = 100
-#: PullSmsSendStatusByPhoneNumber reaches back at most this far.
+#: The by-number actions (receipts and replies) reach back at most this far.
 HISTORY_WINDOW = timedelta(days=7)
 MAX_STATISTICS_RANGE = timedelta(days=32)
 #: Statistics are kept by Beijing hour.
@@ -117,13 +117,14 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment
 
 
-def history_range(begin: datetime, end: datetime | None, now: datetime) -> tuple[int, int | None]:
+def history_range(
+    begin: datetime, end: datetime | None, now: datetime, action: str = "PullSmsSendStatusByPhoneNumber"
+) -> tuple[int, int | None]:
     """Unix seconds of a by-number query's range, checked against Tencent's 7-day window."""
     begin = _aware(begin, "begin")
     if begin < now - HISTORY_WINDOW:
         raise ValueError(
-            f"begin {begin.isoformat()} is more than 7 days ago: PullSmsSendStatusByPhoneNumber only reaches "
-            "back 7 days"
+            f"begin {begin.isoformat()} is more than 7 days ago: {action} only reaches back 7 days"
         )
     if end is not None and _aware(end, "end") < begin:
         raise ValueError(f"end {end.isoformat()} is before begin {begin.isoformat()}")
@@ -141,8 +142,5 @@ def hour_range(begin: datetime, end: datetime) -> tuple[str, str]:
     return f"{first:%Y%m%d%H}", f"{last:%Y%m%d%H}"
 
 
-def receipts_of(answer: dict[str, Any]) -> list[Receipt]:
-    items = answer.get("PullSmsSendStatusSet") or []
-    if not isinstance(items, list):
-        raise ValueError("PullSmsSendStatusSet is not a list")
+def receipts_of(items: list[dict[str, Any]]) -> list[Receipt]:
     return [Receipt.from_api(item) for item in items]

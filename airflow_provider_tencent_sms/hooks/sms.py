@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -38,7 +39,7 @@ from ..exceptions import InvalidConnectionError, TencentSmsApiError, TencentSmsE
 from ..pacing import Pacer
 from ..phone import mask
 from ..provider_ui import UI_FIELD_BEHAVIOUR, WIDGET_FIELDS
-from ..replies import REPLY_HISTORY_DAYS, Reply
+from ..replies import Reply
 from ..signing import Credentials, Tc3Auth, Tc3Signer
 from ..templates import Template, review_status
 from .receipts import (
@@ -64,7 +65,6 @@ _QUERY_VERSION = "2021-01-11"
 #: SendStatusStatistics takes Beijing-time hours (UTC+8, no daylight saving time).
 _BEIJING = timezone(timedelta(hours=8))
 #: The most items Tencent's list and pull actions take or give per call.
-_PAGE_SIZE = 100
 #: At most this many pages of signatures per region are read (a large account has a few hundred).
 _MAX_SIGN_PAGES = 20
 #: Tencent's documented per-account limits (requests per second) of the template and reply actions.
@@ -390,13 +390,13 @@ class TencentSmsHook(BaseHook):
             for page in range(_MAX_SIGN_PAGES):
                 answer = self.call(
                     "DescribeSmsSignList",
-                    {"International": international, "Limit": _PAGE_SIZE, "Offset": page * _PAGE_SIZE},
+                    {"International": international, "Limit": PAGE_SIZE, "Offset": page * PAGE_SIZE},
                     version=_QUERY_VERSION,
                 )
                 items = answer.get("DescribeSignListStatusSet") or []
                 for item in items:
                     yield str(item.get("SignName", "")), int(item.get("StatusCode", -1))
-                if len(items) < _PAGE_SIZE:
+                if len(items) < PAGE_SIZE:
                     break
 
     # -- delivery receipts (types and checks in hooks/receipts.py) --------------------------------------
@@ -410,13 +410,14 @@ class TencentSmsHook(BaseHook):
         return {action: Pacer(rate * RATE_MARGIN, now) for action, rate in rates.items()}
 
     @cached_property
-    def _receipt_lock(self) -> threading.Lock:
-        return threading.Lock()
+    def _receipt_locks(self) -> dict[str, threading.Lock]:
+        return {action: threading.Lock() for action in self._receipt_pacers}
 
     def _receipt_call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         pacer = self._receipt_pacers[action]
-        # Waiting for the slot under the lock is the point: callers in other threads queue behind it.
-        with self._receipt_lock:
+        # Waiting for the slot under the action's lock is the point: callers of that action in other threads
+        # queue behind it, and callers of other actions do not.
+        with self._receipt_locks[action]:
             while not pacer.take(time.monotonic()):
                 time.sleep(pacer.wait(time.monotonic()))
         return self.call(action, params, version=_QUERY_VERSION)
@@ -451,8 +452,8 @@ class TencentSmsHook(BaseHook):
                 raise ValueError(f"Template ids are numbers, e.g. 1234567; got {template_id!r}")
             ids.append(int(str(template_id).strip()))
         templates: list[Template] = []
-        for start in range(0, len(ids), _PAGE_SIZE):
-            chunk = ids[start : start + _PAGE_SIZE]
+        for start in range(0, len(ids), PAGE_SIZE):
+            chunk = ids[start : start + PAGE_SIZE]
             params = {
                 "International": int(international),
                 "TemplateIdSet": chunk,
@@ -463,7 +464,7 @@ class TencentSmsHook(BaseHook):
             templates.extend(Template.from_api(item) for item in items)
         return templates
 
-    def pull_replies(self, limit: int = _PAGE_SIZE, *, sms_sdk_app_id: str | None = None) -> list[Reply]:
+    def pull_replies(self, limit: int = PAGE_SIZE, *, sms_sdk_app_id: str | None = None) -> list[Reply]:
         """
         Take up to ``limit`` new replies off the application's reply queue (PullSmsReplyStatus).
 
@@ -478,7 +479,7 @@ class TencentSmsHook(BaseHook):
         app_id = self._app_id(sms_sdk_app_id)
         replies: list[Reply] = []
         while len(replies) < limit:
-            page = min(_PAGE_SIZE, limit - len(replies))
+            page = min(PAGE_SIZE, limit - len(replies))
             params = {"Limit": page, "SmsSdkAppId": app_id}
             items = self._query("PullSmsReplyStatus", params, "PullSmsReplyStatusSet")
             replies.extend(Reply.from_api(item) for item in items)
@@ -504,31 +505,48 @@ class TencentSmsHook(BaseHook):
         :param end: the end, timezone-aware; now by default.
         :param sms_sdk_app_id: the SMS application; the connection's by default.
         """
-        for name, moment in (("begin", begin), ("end", end)):
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError(f"{name} must be a timezone-aware datetime, e.g. datetime.now(timezone.utc)")
-        oldest = datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS)
-        if begin < oldest:
-            raise ValueError(
-                f"begin {begin.isoformat()} is more than {REPLY_HISTORY_DAYS} days ago: Tencent answers "
-                f"for the last {REPLY_HISTORY_DAYS} days only; collect replies at least weekly"
-            )
+        items = self._by_number(
+            "PullSmsReplyStatusByPhoneNumber",
+            "PullSmsReplyStatusSet",
+            phone_number,
+            begin,
+            end,
+            sms_sdk_app_id,
+        )
+        return [Reply.from_api(item) for item in items]
+
+    def _by_number(
+        self,
+        action: str,
+        items: str,
+        phone_number: str,
+        begin: datetime,
+        end: datetime | None,
+        sms_sdk_app_id: str | None,
+    ) -> list[dict[str, Any]]:
+        """Every item of one number's history (receipts or replies) from ``begin`` to ``end``.
+
+        Pages of 100 are read until one comes back short; a page that brings nothing new also ends it
+        (Tencent documents ``Offset`` as fixed at 0, so a server that ignores it would repeat the first).
+        """
+        first, last = history_range(begin, end, datetime.now(timezone.utc), action)
         params: dict[str, Any] = {
-            "BeginTime": int(begin.timestamp()),
-            "Offset": 0,
-            "Limit": _PAGE_SIZE,
             "PhoneNumber": phone_number,
             "SmsSdkAppId": self._app_id(sms_sdk_app_id),
+            "BeginTime": first,
+            "Limit": PAGE_SIZE,
+            "Offset": 0,
         }
-        if end is not None:
-            params["EndTime"] = int(end.timestamp())
-        replies: list[Reply] = []
+        if last is not None:
+            params["EndTime"] = last
+        found: dict[str, dict[str, Any]] = {}
         while True:
-            items = self._query("PullSmsReplyStatusByPhoneNumber", params, "PullSmsReplyStatusSet")
-            replies.extend(Reply.from_api(item) for item in items)
-            if len(items) < _PAGE_SIZE:
-                return replies
-            params["Offset"] += _PAGE_SIZE
+            page = self._query(action, params, items)
+            new = {_identity(item): item for item in page if _identity(item) not in found}
+            found.update(new)
+            if len(page) < PAGE_SIZE or not new:
+                return list(found.values())
+            params["Offset"] += len(page)
 
     def _app_id(self, sms_sdk_app_id: str | None) -> str:
         app_id = sms_sdk_app_id or self.config.sms_sdk_app_id
@@ -550,10 +568,8 @@ class TencentSmsHook(BaseHook):
         :param sms_sdk_app_id: the SMS application; the connection's by default.
         """
         check_limit(limit)
-        answer = self._receipt_call(
-            "PullSmsSendStatus", {"Limit": limit, "SmsSdkAppId": self._app_id(sms_sdk_app_id)}
-        )
-        return receipts_of(answer)
+        params = {"Limit": limit, "SmsSdkAppId": self._app_id(sms_sdk_app_id)}
+        return receipts_of(self._query("PullSmsSendStatus", params, "PullSmsSendStatusSet"))
 
     def pull_send_status_by_phone_number(
         self,
@@ -574,24 +590,10 @@ class TencentSmsHook(BaseHook):
         :param begin: a timezone-aware moment within the last 7 days.
         :param end: a timezone-aware moment; now by default.
         """
-        first, last = history_range(begin, end, datetime.now(timezone.utc))
-        params: dict[str, Any] = {
-            "PhoneNumber": phone_number,
-            "SmsSdkAppId": self._app_id(sms_sdk_app_id),
-            "BeginTime": first,
-            "Limit": PAGE_SIZE,
-            "Offset": 0,
-        }
-        if last is not None:
-            params["EndTime"] = last
-        found: dict[str, Receipt] = {}
-        while True:
-            page = receipts_of(self._receipt_call("PullSmsSendStatusByPhoneNumber", params))
-            new = {r.serial_no: r for r in page if r.serial_no not in found}
-            found.update(new)
-            if len(page) < PAGE_SIZE or not new:
-                return list(found.values())
-            params["Offset"] += len(page)
+        items = self._by_number(
+            "PullSmsSendStatusByPhoneNumber", "PullSmsSendStatusSet", phone_number, begin, end, sms_sdk_app_id
+        )
+        return receipts_of(items)
 
     def callback_status_statistics(
         self, begin: datetime, end: datetime, *, sms_sdk_app_id: str | None = None
@@ -614,3 +616,9 @@ class TencentSmsHook(BaseHook):
             },
         )
         return CallbackStatistics.from_api(first, last, answer.get("CallbackStatusStatistics") or {})
+
+
+def _identity(item: dict[str, Any]) -> str:
+    """What tells two items of a history apart: a receipt's serial number (receipts may come twice), or the
+    whole of a reply, which has none."""
+    return str(item.get("SerialNo") or json.dumps(item, sort_keys=True, ensure_ascii=False))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseNotifier
 
 from ..connection import DEFAULT_CONN_ID
-from ..escalation import Delivered, Escalate, KeepWatching, SentAlert, decide, describe, unsettled
+from ..escalation import Delivered, Escalate, SentAlert, decide, describe, unsettled
 from ..exceptions import TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from ..phone import mask
 from ..rendering import GapProbe, RenderedWithGap, describe_gap
@@ -27,6 +27,7 @@ from .params import UNRENDERED, neutralise_urls, shorten
 # the DAG file that declares the notifier is parsed.
 if TYPE_CHECKING:
     from airflow.sdk import Context
+    from airflow.sdk.definitions.callback import AsyncCallback
 
     from ..batching import Batch
     from ..hooks.receipts import Receipt
@@ -38,6 +39,8 @@ __all__ = ["TencentSmsNotifier", "send_tencent_sms_notification", "shorten"]
 #: about 30 s in all with the attempts' own connect timeouts, short enough for a callback.
 DEFAULT_RETRY_DELAYS = (1.0, 4.0, 10.0)
 DEFAULT_ESCALATE_AFTER = timedelta(minutes=5)
+#: Receipts can be looked up for 7 days: the last look of the longest wait must still fall within them.
+MAX_ESCALATE_AFTER = timedelta(days=6)
 #: Receipts are asked for from this long before the first request left: the two clocks may differ.
 CLOCK_MARGIN = timedelta(minutes=1)
 
@@ -135,7 +138,9 @@ class TencentSmsNotifier(BaseNotifier):
         probe = GapProbe()
         jinja_env = probe.environment(jinja_env)
         templates, self.template_params = self.template_params, None
+        escalation, self.escalate_to = self.escalate_to, None
         super().render_template_fields(context, jinja_env)
+        self.escalate_to = self._render_escalation(escalation, context, jinja_env)
         if isinstance(templates, list | tuple):
             self.template_params = [
                 self._render_param(f"template_params[{i}]", t, context, jinja_env, probe)
@@ -143,6 +148,21 @@ class TencentSmsNotifier(BaseNotifier):
             ]
         elif templates is not None:
             self.template_params = self._render_param("template_params", templates, context, jinja_env, probe)
+
+    def _render_escalation(self, template: Any, context: Context, jinja_env: Any) -> Any:
+        """``escalate_to`` rendered; one that fails turns escalation off without losing the alert."""
+        if template is None:
+            return None
+        try:
+            return self.render_template(template, context, jinja_env)
+        except Exception as exc:
+            self.log.error(
+                "SMS alert: escalate_to %r failed to render (%s: %s); the alert is sent without escalation",
+                template,
+                type(exc).__name__,
+                exc,
+            )
+            return None
 
     def _render_param(
         self, where: str, template: Any, context: Context, jinja_env: Any, probe: GapProbe
@@ -176,19 +196,29 @@ class TencentSmsNotifier(BaseNotifier):
 
         return TencentSmsHook(self.tencent_sms_conn_id)
 
+    @classmethod
+    def deadline_callback(cls, **kwargs: Any) -> AsyncCallback:
+        """An ``AsyncCallback`` for ``DeadlineAlert(callback=...)``, its arguments checked when the DAG file is
+        parsed rather than when the deadline is missed: ``kwargs`` are this class's arguments."""
+        from airflow.sdk.definitions.callback import AsyncCallback
+
+        cls(**kwargs)
+        return AsyncCallback(cls, kwargs=kwargs)
+
     def notify(self, context: Context) -> None:
         """Send the alert; every error is logged, none raised.
 
         A callback must not wait minutes for receipts, so here the alert is escalated only when it reached
         nobody (see ``escalate_to``).
         """
+        escalation = self._escalation()
         alert = self._send(self.phone_numbers)
-        if not self.escalate_to:
+        if escalation is None:
             return
         step = decide(alert, (), alert.started, self.escalate_after)
         if isinstance(step, Escalate):
             self._escalation_log(step)
-            self._send(self.escalate_to, exclude=self.phone_numbers)
+            self._send(escalation, exclude=alert.watched)
         else:
             self.log.warning(
                 "SMS alert: escalate_to is not watched here: a task or DAG callback cannot wait %s for "
@@ -199,21 +229,24 @@ class TencentSmsNotifier(BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """For callbacks that run in the triggerer (deadline alerts): send the alert and, with ``escalate_to``,
-        watch its receipts. The event loop is never blocked: requests run in a worker thread, waits are
-        ``asyncio.sleep``."""
+        watch its receipts. The event loop is never blocked: imports, number parsing and requests run in a
+        worker thread, waits are ``asyncio.sleep``."""
         try:
-            await self.hook.aconfig()
+            hook = await asyncio.to_thread(lambda: self.hook)
+            await hook.aconfig()
         except Exception as exc:
             self.log.error("SMS alert not sent: cannot read connection %r: %s", self.tencent_sms_conn_id, exc)
             return
+        escalation = await asyncio.to_thread(self._escalation)
         alert = await self._asend(self.phone_numbers)
-        if self.escalate_to:
-            await self._watch(alert)
+        if escalation is not None:
+            await self._watch(alert, escalation)
 
     # -- sending -------------------------------------------------------------------------------------------
 
-    def _send(self, phone_numbers: Any, exclude: Any = None) -> SentAlert:
-        """Send the alert to ``phone_numbers`` (but not to ``exclude``), retrying what was certainly not sent."""
+    def _send(self, phone_numbers: Any, exclude: frozenset[str] = frozenset()) -> SentAlert:
+        """Send the alert to ``phone_numbers`` but not ``exclude`` (E.164), retrying what was certainly not
+        sent."""
         tally = _Tally()
         for index, batch in enumerate(self._batches(phone_numbers, exclude)):
             request = self._request(batch, tally.tag, index)
@@ -224,10 +257,11 @@ class TencentSmsNotifier(BaseNotifier):
                 time.sleep(delay)
         return tally.alert()
 
-    async def _asend(self, phone_numbers: Any, exclude: Any = None) -> SentAlert:
+    async def _asend(self, phone_numbers: Any, exclude: frozenset[str] = frozenset()) -> SentAlert:
         """:meth:`_send` for the event loop."""
         tally = _Tally()
-        for index, batch in enumerate(self._batches(phone_numbers, exclude)):
+        batches = await asyncio.to_thread(self._batches, phone_numbers, exclude)
+        for index, batch in enumerate(batches):
             request = self._request(batch, tally.tag, index)
             for attempt in itertools.count():
                 answer = await asyncio.to_thread(self._attempt, request)
@@ -261,21 +295,43 @@ class TencentSmsNotifier(BaseNotifier):
 
     # -- escalation ----------------------------------------------------------------------------------------
 
-    async def _watch(self, alert: SentAlert) -> None:
+    def _escalation(self) -> tuple[str, ...] | None:
+        """The valid numbers of ``escalate_to``, or None when escalation is off (a mistake is logged)."""
+        if not self.escalate_to:
+            return None
+        from ..recipients import normalise, parse_phone_numbers
+
+        try:
+            numbers = normalise(parse_phone_numbers(self.escalate_to), self.default_region).valid
+        except (TypeError, ValueError) as exc:
+            self.log.error("SMS alert: escalate_to cannot be read (%s); the alert is not escalated", exc)
+            return None
+        if not numbers:
+            self.log.error("SMS alert: escalate_to holds no valid phone number; the alert is not escalated")
+            return None
+        return tuple(numbers)
+
+    async def _watch(self, alert: SentAlert, escalation: tuple[str, ...]) -> None:
         """Look for the alert's receipts until one says SUCCESS, or escalate (once)."""
         receipts: list[Receipt] = []
-        while True:
-            step = decide(alert, receipts, datetime.now(timezone.utc), self.escalate_after)
-            if isinstance(step, Delivered):
-                self.log.info("SMS alert delivered to %s: no escalation", mask(step.phone_number))
-                return
-            if isinstance(step, Escalate):
-                self._escalation_log(step)
-                await self._asend(self.escalate_to, exclude=self.phone_numbers)
-                return
-            assert isinstance(step, KeepWatching)
-            await asyncio.sleep(max(0.0, (step.moment - datetime.now(timezone.utc)).total_seconds()))
-            receipts += await asyncio.to_thread(self._receipts, alert, receipts)
+        try:
+            while True:
+                # The wall clock, as receipts are stamped with it (a jump of the clock moves the deadline).
+                step = decide(alert, receipts, datetime.now(timezone.utc), self.escalate_after)
+                if isinstance(step, Delivered):
+                    self.log.info("SMS alert delivered to %s: no escalation", mask(step.phone_number))
+                    return
+                if isinstance(step, Escalate):
+                    self._escalation_log(step)
+                    await self._asend(escalation, exclude=alert.watched)
+                    return
+                await asyncio.sleep(max(0.0, (step.moment - datetime.now(timezone.utc)).total_seconds()))
+                receipts += await asyncio.to_thread(self._receipts, alert, receipts)
+        except asyncio.CancelledError:
+            self.log.warning(
+                "SMS alert: the escalation watch was stopped before it ended; nobody was escalated to"
+            )
+            raise
 
     def _receipts(self, alert: SentAlert, known: list[Receipt]) -> list[Receipt]:
         """The alert's receipts for the numbers that have none yet; a failed query is logged (and proves
@@ -283,7 +339,9 @@ class TencentSmsNotifier(BaseNotifier):
         found: list[Receipt] = []
         for number in unsettled(alert, known):
             try:
-                receipts = self.hook.pull_send_status_by_phone_number(number, alert.started - CLOCK_MARGIN)
+                receipts = self.hook.pull_send_status_by_phone_number(
+                    number, alert.started - CLOCK_MARGIN, sms_sdk_app_id=self.sms_sdk_app_id or None
+                )
             except Exception as exc:
                 self.log.warning("SMS alert: could not read the receipts of %s: %s", mask(number), exc)
             else:
@@ -333,7 +391,7 @@ class TencentSmsNotifier(BaseNotifier):
         )
         return delay
 
-    def _batches(self, phone_numbers: Any, exclude: Any = None) -> list[Batch]:
+    def _batches(self, phone_numbers: Any, exclude: frozenset[str] = frozenset()) -> list[Batch]:
         """The alert's requests; problems with the recipients or parameters are logged (none if unusable)."""
         with self._logged_failure():
             from ..batching import plan_batches
@@ -349,14 +407,11 @@ class TencentSmsNotifier(BaseNotifier):
             if not recipients.valid:
                 self.log.error("SMS alert not sent: no valid phone numbers")
                 return []
-            numbers = recipients.valid
-            if exclude is not None:
-                # Someone on both lists was sent the alert already.
-                excluded = set(normalise(parse_phone_numbers(exclude), self.default_region).valid)
-                numbers = tuple(n for n in numbers if n not in excluded)
-                if not numbers:
-                    self.log.warning("SMS alert: everyone to escalate to was among its first recipients")
-                    return []
+            # Someone on both lists may have the alert already.
+            numbers = tuple(n for n in recipients.valid if n not in exclude)
+            if not numbers:
+                self.log.warning("SMS alert: everyone to escalate to was sent the alert already")
+                return []
             raw = (
                 parse_list(self.template_params, "template_params")
                 if self.template_params is not None
@@ -411,8 +466,10 @@ def _positive_delay(value: timedelta | float) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, timedelta | int | float):
         raise TypeError(f"escalate_after must be a timedelta or a number of seconds, not {value!r}")
     delay = value if isinstance(value, timedelta) else timedelta(seconds=value)
-    if delay <= timedelta(0):
-        raise ValueError(f"escalate_after must be positive, got {value!r}")
+    if not timedelta(0) < delay <= MAX_ESCALATE_AFTER:
+        raise ValueError(
+            f"escalate_after must be positive and at most 6 days (receipts can be looked up for 7), got {value!r}"
+        )
     return delay
 
 

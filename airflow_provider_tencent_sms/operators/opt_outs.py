@@ -95,8 +95,8 @@ def collect_opt_outs(
     :return: ``opt_outs`` (the whole list, E.164), ``new`` (how many were not in it before),
         ``replies`` (read) and ``opt_out_replies`` (that were opt-outs).
     """
+    from ..hooks.receipts import HISTORY_WINDOW
     from ..optouts import Keywords, merge, opt_outs
-    from ..replies import REPLY_HISTORY_DAYS
 
     words = Keywords.of(keywords)
     target = Path(path) if path is not None else None
@@ -105,9 +105,7 @@ def collect_opt_outs(
     if phone_numbers is None:
         replies = hook.pull_replies(max_replies)
     else:
-        begin = since or datetime.now(timezone.utc) - timedelta(days=REPLY_HISTORY_DAYS) + timedelta(
-            minutes=1
-        )
+        begin = since or datetime.now(timezone.utc) - HISTORY_WINDOW + timedelta(minutes=1)
         replies = [r for number in phone_numbers for r in hook.pull_replies_by_phone_number(number, begin)]
     found = opt_outs(((r.phone_number, r.content) for r in replies), words, default_region)
     merged = merge(existing, found.numbers, default_region)

@@ -122,7 +122,9 @@ def test_replies_by_phone_number_read_every_page_of_the_range(sandbox):
 
 def test_replies_by_phone_number_refuse_what_tencent_cannot_answer(sandbox):
     hook = TencentSmsHook()
-    with pytest.raises(ValueError, match="last 7 days only"):
+    with pytest.raises(
+        ValueError, match="more than 7 days ago: PullSmsReplyStatusByPhoneNumber only reaches back 7 days"
+    ):
         hook.pull_replies_by_phone_number(NUMBER, datetime.now(timezone.utc) - timedelta(days=8))
     with pytest.raises(ValueError, match="timezone-aware"):
         hook.pull_replies_by_phone_number(NUMBER, datetime.now() - timedelta(days=1))

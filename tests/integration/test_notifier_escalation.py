@@ -121,6 +121,55 @@ def test_someone_on_both_lists_gets_the_alert_once(sandbox):
     assert received(sandbox) == {ON_CALL: 1, DEPUTY: 1, MANAGER: 1}
 
 
+def test_someone_on_both_lists_whose_first_alert_failed_gets_the_escalation(sandbox):
+    sandbox.add_fault(code="InternalError.Timeout", count=1)  # the first request, not sent
+    run(notifier(escalate_to=[MANAGER, DEPUTY]))
+    assert received(sandbox) == {MANAGER: 1, DEPUTY: 1}
+
+
+def test_receipts_are_looked_up_in_the_notifiers_own_application(tencent_sms_sandbox, monkeypatch, capfd):
+    # The connection names no application: only the notifier does.
+    use_connection(monkeypatch, tencent_sms_sandbox, sms_sdk_app_id=None)
+    run(notifier(sms_sdk_app_id=tencent_sms_sandbox.sms_sdk_app_id))
+    assert received(tencent_sms_sandbox) == {ON_CALL: 1, DEPUTY: 1}
+    text = logged(capfd)
+    assert "no escalation" in text and "could not read the receipts" not in text
+
+
+def test_an_escalation_list_that_does_not_render_leaves_the_alert_unharmed(sandbox, capfd):
+    # The triggerer's context has no "var": the alert goes out, escalation is off.
+    alert = notifier(escalate_to="{{ var.value.managers }}", escalate_after=timedelta(minutes=10))
+    took = run(alert)
+    assert received(sandbox) == {ON_CALL: 1, DEPUTY: 1}
+    assert took < 30
+    assert "escalate_to '{{ var.value.managers }}' failed to render" in logged(capfd)
+
+
+def test_an_escalation_list_without_a_valid_number_is_reported_before_waiting(sandbox, capfd):
+    sandbox.set_delivery("*", status=None)
+    took = run(notifier(escalate_to=["12345"], escalate_after=timedelta(minutes=10)))
+    assert received(sandbox) == {ON_CALL: 1, DEPUTY: 1}
+    assert took < 30
+    assert "escalate_to holds no valid phone number; the alert is not escalated" in logged(capfd)
+
+
+def test_a_deadline_callback_checks_its_arguments_when_the_dag_is_parsed():
+    callback = TencentSmsNotifier.deadline_callback(
+        phone_numbers=[ON_CALL],
+        template_id="1002",
+        escalate_to=[MANAGER],
+        escalate_after=timedelta(minutes=5),
+    )
+    assert callback.path == "airflow_provider_tencent_sms.notifications.sms.TencentSmsNotifier"
+    assert callback.kwargs["escalate_to"] == [MANAGER]
+    with pytest.raises(ValueError, match="escalate_after"):
+        TencentSmsNotifier.deadline_callback(phone_numbers=[ON_CALL], template_id="1002", escalate_after=-5)
+    with pytest.raises(TypeError, match="escalate_too"):
+        TencentSmsNotifier.deadline_callback(
+            phone_numbers=[ON_CALL], template_id="1002", escalate_too=[MANAGER]
+        )
+
+
 def test_the_watch_never_blocks_the_event_loop(sandbox):
     sandbox.set_delivery("*", status=None)
     gaps: list[float] = []
@@ -158,8 +207,68 @@ def test_in_a_callback_the_alert_is_escalated_only_when_it_reached_nobody(sandbo
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [(0, ValueError), (timedelta(seconds=-1), ValueError), ("5m", TypeError), (True, TypeError)],
+    [
+        (0, ValueError),
+        (timedelta(seconds=-1), ValueError),
+        (timedelta(days=7), ValueError),  # longer than receipts can be looked up
+        ("5m", TypeError),
+        (True, TypeError),
+    ],
 )
 def test_escalate_after_must_be_a_positive_duration(value, error):
     with pytest.raises(error, match="escalate_after"):
         notifier(escalate_after=value)
+
+
+#: Run in a fresh interpreter, so that the imports the notifier needs really happen while it runs.
+IMPORT_PROBE = """
+import asyncio, importlib.abc, json, sys, threading
+from datetime import timedelta
+
+WATCHED = ("phonenumbers", "requests", "airflow_provider_tencent_sms.hooks.sms", "airflow_provider_tencent_sms.recipients")
+seen = {}
+
+class Probe(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name in WATCHED:
+            seen.setdefault(name, threading.current_thread().name)
+        return None
+
+from airflow_provider_tencent_sms.notifications.sms import TencentSmsNotifier
+
+already = [name for name in WATCHED if name in sys.modules]
+sys.meta_path.insert(0, Probe())
+alert = TencentSmsNotifier(
+    phone_numbers=["+8613800138001"], template_id="1002", template_params=["etl", "late"],
+    escalate_to=["+8613900139003"], escalate_after=timedelta(seconds=1), context={},
+)
+
+async def main():
+    await alert
+
+asyncio.run(main())
+print(json.dumps({"already": already, "seen": seen, "loop": threading.main_thread().name}))
+"""
+
+
+def test_what_the_notifier_imports_and_parses_happens_off_the_event_loop(sandbox):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    sandbox.set_delivery("*", status=None)  # so that the watch and the escalation run too
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, check=True, env=dict(os.environ)
+    ).stdout
+    probe = json.loads(out.strip().splitlines()[-1])
+    assert probe["already"] == [], "imported before the notifier ran: the probe would prove nothing"
+    assert set(probe["seen"]) == {
+        "phonenumbers",
+        "requests",
+        "airflow_provider_tencent_sms.hooks.sms",
+        "airflow_provider_tencent_sms.recipients",
+    }
+    # The loop runs in the main thread: a blocking import there would stop every other trigger.
+    assert probe["loop"] not in probe["seen"].values(), probe["seen"]
+    assert len(received(sandbox)) == 2

@@ -83,6 +83,19 @@ def test_receipts_of_other_messages_to_the_same_people_prove_nothing():
     assert unsettled(ALERT, others) == [A, B, C]
 
 
+def test_fail_receipts_of_other_messages_do_not_make_everyone_failed():
+    others = [
+        receipt(A, "sn-earlier", "FAIL"),
+        receipt(B, "sn-earlier-too", "FAIL"),
+        receipt(C, "sn-z", "FAIL", compose("ffffffffffff", 0)),
+    ]
+    assert isinstance(decide(ALERT, others, at(1), AFTER), KeepWatching)
+
+
+def test_an_alert_shows_its_numbers_masked():
+    assert "13800000001" not in repr(ALERT) and "+86138****0001" in repr(ALERT)
+
+
 def test_an_unknown_outcome_is_settled_by_a_receipt_carrying_the_alerts_tag():
     found = receipt(C, "sn-c", context=compose("0123456789ab", 3))
     assert decide(ALERT, [found], at(1), AFTER) == Delivered(C)

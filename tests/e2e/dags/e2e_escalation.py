@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, task
+from airflow.sdk import DAG, DeadlineAlert, DeadlineReference, task
 
 from airflow_provider_tencent_sms.notifications.sms import TencentSmsNotifier
 
@@ -15,15 +15,12 @@ MANAGER = "+8613900137003"
 late = DeadlineAlert(
     reference=DeadlineReference.DAGRUN_QUEUED_AT,
     interval=timedelta(seconds=3),
-    callback=AsyncCallback(
-        TencentSmsNotifier,
-        kwargs={
-            "phone_numbers": ON_CALL,
-            "template_id": "1002",
-            "template_params": ["{{ dag_run.dag_id }}", "not done after 3 s"],
-            "escalate_to": [MANAGER],
-            "escalate_after": timedelta(seconds=8),
-        },
+    callback=TencentSmsNotifier.deadline_callback(
+        phone_numbers=ON_CALL,
+        template_id="1002",
+        template_params=["{{ dag_run.dag_id }}", "not done after 3 s"],
+        escalate_to=[MANAGER],
+        escalate_after=timedelta(seconds=8),
     ),
 )
 
