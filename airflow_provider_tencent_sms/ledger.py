@@ -65,8 +65,12 @@ class Ledger:
     inflight: set[int] = field(default_factory=set)
     #: The same for retries and window re-sends, which send some positions of an answered batch.
     inflight_positions: dict[int, list[int]] = field(default_factory=dict)
-    #: Positions whose outcome is unknown (sent, no answer): never re-sent.
+    #: Positions whose outcome is unknown (sent, no answer): never re-sent, except once (``resend``).
     unknown: dict[int, list[int]] = field(default_factory=dict)
+    #: Unknown positions to be sent once more (``resend_unresolved``). They stay in ``unknown`` (they may
+    #: have had the message) and leave both only when a re-send of them is answered: a re-send that is not
+    #: sent (refused before processing, never started) leaves them here, to be sent by a later round.
+    resend: dict[int, list[int]] = field(default_factory=dict)
     #: Recipients that will not get the message: batch → position → error code.
     failed: dict[int, dict[int, str]] = field(default_factory=dict)
     retry: dict[int, dict[int, PendingRetry]] = field(default_factory=dict)
@@ -101,8 +105,9 @@ class Ledger:
     #: The highest ratio of Tencent's reported fee to the estimate seen in an answer, ``None`` before the first
     #: answer that billed anyone: the fee cap reserves at it (cost.py), across tries and deferrals.
     fee_scale: float | None = None
-    #: Every position whose request's outcome was unknown, kept after a receipt settles it or it is sent
-    #: again: Tencent never reported what that request cost, so the fee cap counts it at its estimate.
+    #: A position for each request of it whose outcome was unknown, kept after a receipt settles it or it is
+    #: sent again: Tencent never reported what that request cost, so the fee cap counts it at its estimate.
+    #: A recipient re-sent (``resend``) whose re-send is unanswered too is here twice: billed twice, maybe.
     unpriced: dict[int, list[int]] = field(default_factory=dict)
 
     # -- persistence -----------------------------------------------------------------------------------
@@ -129,6 +134,7 @@ class Ledger:
             inflight=set(decode_ranges(raw.get("inflight", ""))),
             inflight_positions={int(b): list(p) for b, p in raw.get("inflight_positions", {}).items()},
             unknown={int(b): list(p) for b, p in raw.get("unknown", {}).items()},
+            resend={int(b): list(p) for b, p in raw.get("resend", {}).items()},
             failed={
                 int(b): {int(p): c for p, c in items.items()} for b, items in raw.get("failed", {}).items()
             },
@@ -209,6 +215,7 @@ class Ledger:
             "reconcile": None if self.reconcile is None else [self.reconcile.origin, self.reconcile.checks],
             "reconciled": self.reconciled,
             "resent": self.resent,
+            "resend": {str(b): p for b, p in self.resend.items() if p},
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
             "checked": {str(b): p for b, p in self.checked.items() if p},
             "template_content": self.template_content,
@@ -243,6 +250,10 @@ class Ledger:
     def window_units(self) -> list[SendUnit]:
         return [SendUnit(batch, tuple(p)) for batch, p in sorted(self.window.items()) if p]
 
+    def resend_units(self) -> list[SendUnit]:
+        """Unknown recipients still to be sent once more: their re-send was not sent (see ``resend``)."""
+        return [SendUnit(batch, tuple(p)) for batch, p in sorted(self.resend.items()) if p]
+
     @property
     def has_retries(self) -> bool:
         return any(self.retry.values())
@@ -250,6 +261,10 @@ class Ledger:
     @property
     def has_window_waiters(self) -> bool:
         return any(self.window.values())
+
+    @property
+    def has_resends(self) -> bool:
+        return any(self.resend.values())
 
     # -- recording outcomes ----------------------------------------------------------------------------
 
@@ -284,6 +299,12 @@ class Ledger:
                 self.retry[unit.batch].pop(p, None)
         if unit.batch in self.window:
             self.window[unit.batch] = [p for p in self.window[unit.batch] if p not in positions]
+        if unit.batch in self.resend:
+            # A re-send was answered: its outcome replaces "unknown" (or files them as unknown again).
+            resent = positions.intersection(self.resend[unit.batch])
+            if resent:
+                self.resend[unit.batch] = [p for p in self.resend[unit.batch] if p not in resent]
+                self.unknown[unit.batch] = [p for p in self.unknown[unit.batch] if p not in resent]
 
     def record_sent(self, unit: SendUnit, count: int, fee: int) -> None:
         """Record an answered request in which every recipient got the message."""
@@ -368,12 +389,14 @@ class Ledger:
         """Positions whose request may have been sent and billed, with no answer saying so."""
         positions = list(positions)
         self.unknown.setdefault(batch, []).extend(positions)
-        unpriced = self.unpriced.setdefault(batch, [])
-        seen = set(unpriced)
-        unpriced.extend(p for p in positions if p not in seen)
+        self.unpriced.setdefault(batch, []).extend(positions)
 
     def release(self, unit: SendUnit) -> None:
-        """A unit was certainly not sent (refused before processing, or never started): forget it."""
+        """A unit was certainly not sent (refused before processing, or never started): forget it.
+
+        Its recipients stay where they were: never sent (new), waiting (``retry``, ``window``), or unknown
+        and to be sent once more (``resend``).
+        """
         self._unstart(unit)
 
     def note_first_send(self, now: float) -> None:
@@ -404,11 +427,10 @@ class Ledger:
         return (True, _DELIVERED) if value == "." else (value[0] == "+", value[1:])
 
     def resend_unknown(self) -> list[SendUnit]:
-        """Take the unresolved unknown recipients out, to be sent once more (never a second time)."""
-        units = [SendUnit(batch, tuple(p)) for batch, p in sorted(self.unknown.items()) if p]
-        self.unknown = {}
+        """Mark the unresolved unknown recipients to be sent once more (never a second time); their units."""
+        self.resend = {batch: list(p) for batch, p in self.unknown.items() if p}
         self.resent = True
-        return units
+        return self.resend_units()
 
     def sent_positions(self, batch_sizes: Sequence[int]) -> Iterator[tuple[int, int]]:
         """Every recipient who got the message, in plan order."""
@@ -450,6 +472,10 @@ class Ledger:
     @property
     def unpriced_count(self) -> int:
         return sum(len(p) for p in self.unpriced.values())
+
+    @property
+    def resend_count(self) -> int:
+        return sum(len(p) for p in self.resend.values())
 
     @property
     def waiting_count(self) -> int:

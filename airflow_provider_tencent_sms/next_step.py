@@ -75,7 +75,10 @@ class Reconcile:
 
 @dataclass(frozen=True)
 class Resend:
-    """The last lookup for the unknown recipients is over: send them once more (``resend_unresolved``)."""
+    """The last lookup for the unknown recipients is over: send them once more (``resend_unresolved``);
+    start none after ``deadline`` (the marketing window's end)."""
+
+    deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,10 @@ def next_step(
         if stop is not None:
             return _after_the_fee_cap(ledger, recipients, policy, stop, now, round_result, delivery)
     if round_result is None:
-        return _before_sending(ledger, batch_count, window, policy.window_margin, now)
+        return _before_sending(ledger, batch_count, policy, now)
     sent = ledger.sent
-    pending = unsent(ledger, recipients)
+    # Unknown recipients whose re-send was not sent are still to be sent (once more), like the unsent.
+    pending = unsent(ledger, recipients) + (ledger.resend_count if policy.resend_unresolved else 0)
     if round_result.terminal_error is not None:
         return Fail(refused_message(round_result.terminal_error, ledger, recipients), retry=False)
     if round_result.interrupted:
@@ -191,6 +195,8 @@ def next_step(
             retry=True,
         )
     receipts = _receipt_step(ledger, policy, now, delivery)
+    if isinstance(receipts, Resend) and window is not None:
+        return _resend_in_window(window, policy.window_margin, now)
     if receipts is not None:
         return receipts
     partial = bool(ledger.failed_count + ledger.unknown_count)
@@ -222,7 +228,7 @@ def _fee_stop(
     """Why the fee cap keeps this task from sending anything more, or None when it does not."""
     if fee_capped(ledger, max_fee):
         return fee_cap_message(ledger, recipients, max_fee, prices)
-    left = _left_to_send(ledger, batch_count, float("inf"))
+    left = _left_to_send(ledger, policy, batch_count, float("inf"))
     if prices is None:
         resend = policy.resend_unresolved and ledger.unknown_count and not ledger.resent
         return _no_estimate_message(ledger) if left or resend else None
@@ -284,24 +290,33 @@ def _receipt_step(ledger: Ledger, policy: Policy, now: datetime, delivery: Deliv
     return Wait(datetime.fromtimestamp(moment, timezone.utc), None, reason)
 
 
-def _left_to_send(ledger: Ledger, batch_count: int, due: float) -> list[SendUnit]:
-    """The batches never sent, the rate-limited recipients due by ``due`` and those Tencent refused as outside
-    its marketing hours."""
-    return ledger.new_batches(batch_count) + ledger.due_retries(due, RETRY_BATCH) + ledger.window_units()
+def _left_to_send(ledger: Ledger, policy: Policy, batch_count: int, due: float) -> list[SendUnit]:
+    """The batches never sent, the rate-limited recipients due by ``due``, those Tencent refused as outside
+    its marketing hours, and unknown recipients whose re-send an earlier round did not send (unless
+    resend_unresolved was turned off since: they then stay unknown)."""
+    units = ledger.new_batches(batch_count) + ledger.due_retries(due, RETRY_BATCH) + ledger.window_units()
+    return units + ledger.resend_units() if policy.resend_unresolved else units
 
 
-def _before_sending(
-    ledger: Ledger, batch_count: int, window: SendWindow | None, margin: timedelta, now: datetime
-) -> Send | Wait:
-    if window is None:
-        # Recipients Tencent refused as outside its marketing hours are due again once this runs: the
-        # deferral that brought the task back waited for Tencent's opening.
-        return Send(_left_to_send(ledger, batch_count, now.timestamp()))
+def _resend_in_window(window: SendWindow, margin: timedelta, now: datetime) -> Resend | Wait:
+    """A marketing re-send goes out inside the window, like any other message of the campaign."""
     if not window.is_open(now):
-        if ledger.new_batches(batch_count) or ledger.has_retries or ledger.has_window_waiters:
+        return Wait(window.next_opening(now), window, "the marketing window is closed")
+    return Resend(window.closing(now) - margin)
+
+
+def _before_sending(ledger: Ledger, batch_count: int, policy: Policy, now: datetime) -> Send | Wait:
+    window = policy.window
+    # Recipients Tencent refused as outside its marketing hours are due again once this runs (without a
+    # window, the deferral that brought the task back waited for Tencent's opening).
+    units = _left_to_send(ledger, policy, batch_count, now.timestamp())
+    if window is None:
+        return Send(units)
+    if not window.is_open(now):
+        if units or ledger.has_retries:
             return Wait(window.next_opening(now), window, "the marketing window is closed")
         return Send([])
-    return Send(_left_to_send(ledger, batch_count, now.timestamp()), window.closing(now) - margin)
+    return Send(units, window.closing(now) - policy.window_margin)
 
 
 def _after_tencent_refused_the_hour(ledger: Ledger, now: datetime) -> Wait | Fail:

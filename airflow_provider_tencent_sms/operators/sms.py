@@ -75,7 +75,8 @@ class _Progress:
 
     sent: int
     failed: int
-    unknown: int
+    #: The recipients whose outcome is unknown, as (batch, position).
+    unknown: frozenset[tuple[int, int]]
     fee: int
     requests: int
     #: Unknown outcomes settled as sent by delivery receipts (they move from ``unknown`` to ``sent``).
@@ -86,7 +87,7 @@ class _Progress:
         return cls(
             ledger.sent,
             ledger.failed_count,
-            ledger.unknown_count,
+            frozenset(ledger.unknown_positions()),
             ledger.fee,
             ledger.requests,
             ledger.reconciled,
@@ -94,14 +95,17 @@ class _Progress:
 
     @property
     def handled(self) -> int:
-        return self.sent + self.failed + self.unknown
+        return self.sent + self.failed + len(self.unknown)
 
     def counts(self) -> str:
-        return f"{self.sent} sent, {self.failed} failed, {self.unknown} outcome unknown"
+        return f"{self.sent} sent, {self.failed} failed, {len(self.unknown)} outcome unknown"
 
     def since(self, before: _Progress) -> str:
+        settled = self.reconciled - before.reconciled
+        # Unknown outcomes that this try settled (by a receipt, or a re-send's answer) leave "unknown": only
+        # those that arose in this try count, and the ones a receipt settled are told apart from "sent".
         now = _Progress(
-            self.sent - before.sent,
+            self.sent - before.sent - settled,
             self.failed - before.failed,
             self.unknown - before.unknown,
             self.fee - before.fee,
@@ -110,7 +114,6 @@ class _Progress:
         earlier = (
             f"; earlier tries had handled {before.handled} ({before.counts()})" if before.handled else ""
         )
-        settled = self.reconciled - before.reconciled
         receipts = (
             f"; delivery receipts settled {plural(settled, 'recipient')} with an unknown outcome as sent"
             if settled
@@ -506,7 +509,7 @@ class SendSmsOperator(BaseOperator):
                 units = step.units if isinstance(step, Send) else self._resend(ledger)
                 if units:
                     ledger.note_first_send(time.time())
-                deadline = step.deadline.timestamp() if isinstance(step, Send) and step.deadline else None
+                deadline = step.deadline.timestamp() if step.deadline else None
                 dispatcher = Dispatcher(
                     self.hook,
                     batches,
@@ -687,7 +690,8 @@ class SendSmsOperator(BaseOperator):
         if ledger.unknown_count and policy.reconcile and ledger.reconcile is None and not ledger.resent:
             ledger.reconcile = Watch(now)
         handled = ledger.sent + ledger.failed_count + ledger.unknown_count
-        sending_over = handled == total and not (ledger.has_retries or ledger.has_window_waiters)
+        waiting = ledger.has_retries or ledger.has_window_waiters or ledger.has_resends
+        sending_over = handled == total and not waiting
         if policy.wait_for_delivery and ledger.delivery is None and sending_over and ledger.sent:
             ledger.delivery = Watch(now)
 

@@ -189,20 +189,102 @@ def test_receipt_state_survives_a_reload_and_settles_unknown_recipients_as_sent(
     assert list(reloaded.sent_positions([3, 3])) == [(0, 0), (0, 1), (0, 2), (1, 2)]
 
 
-def test_unresolved_recipients_are_resent_once_as_position_units():
+def resending() -> tuple[Ledger, list[SendUnit]]:
+    """A batch of three whose first two recipients' outcome stayed unknown, marked to be sent once more."""
     ledger = Ledger.load(None, "plan")
     ledger.start([SendUnit(0)])
-    ledger.record_unknown(SendUnit(0), [0, 1])
-    units = ledger.resend_unknown()
-    assert units == [SendUnit(0, (0, 1))] and ledger.unknown_count == 0
-    assert _reload(ledger).resent
+    ledger.record_statuses(SendUnit(0), [0, 1, 2], [None, None, OK], **LIMITS)
+    return ledger, ledger.resend_unknown()
+
+
+def test_unresolved_recipients_are_resent_once_as_position_units():
+    ledger, units = resending()
+    assert units == [SendUnit(0, (0, 1))] and ledger.resent
+    # Until a re-send is answered they may still have had the first message: unknown, and to be re-sent.
+    assert (ledger.unknown_count, ledger.resend_count) == (2, 2)
+    assert _reload(ledger) == ledger
+    assert list(ledger.sent_positions([3])) == [(0, 2)]
     ledger.start(units)
-    # Write-ahead: a crash now reports them unknown again, never sends them a third time.
-    crashed = _reload(ledger)
-    crashed.recover([2])
-    assert (crashed.unknown_count, crashed.resent) == (2, True)
     ledger.record_sent(units[0], 2, 2)
-    assert list(ledger.sent_positions([2])) == [(0, 0), (0, 1)]
+    assert (ledger.sent, ledger.unknown_count, ledger.resend_count) == (3, 0, 0)
+    assert list(ledger.sent_positions([3])) == [(0, 0), (0, 1), (0, 2)]
+
+
+def test_a_resend_that_is_not_sent_stays_unknown_and_to_be_resent():
+    # release() is what every way of not sending a started unit ends in: refused before processing (a
+    # transient or terminal error, the rate limit every time), the fee cap, the window's end, a stop.
+    ledger, units = resending()
+    ledger.start(units)
+    ledger.release(units[0])
+    assert ledger.inflight_positions == {}
+    assert (ledger.unknown_count, ledger.resend_count, ledger.sent) == (2, 2, 1)
+    # Also for a later try: it finds them still to be sent once more.
+    reloaded = _reload(ledger)
+    assert reloaded.resend_units() == units and reloaded.resent
+    reloaded.start(units)
+    reloaded.record_sent(units[0], 2, 2)
+    assert (reloaded.sent, reloaded.unknown_count, reloaded.resend_count) == (3, 0, 0)
+
+
+def test_a_resend_answered_without_an_outcome_or_lost_in_a_crash_is_never_sent_a_third_time():
+    ledger, units = resending()
+    ledger.start(units)
+    # Write-ahead: a crash now reports them unknown for good.
+    crashed = _reload(ledger)
+    assert crashed.recover([3]) == 2
+    assert (crashed.unknown_count, crashed.resend_count, crashed.resend_units()) == (2, 0, [])
+    ledger.record_unknown(units[0], [0, 1])
+    assert (ledger.unknown_count, ledger.resend_count, ledger.resend_units()) == (2, 0, [])
+    assert list(ledger.sent_positions([3])) == [(0, 2)]
+
+
+def test_a_resend_answered_per_recipient_files_each_by_its_code():
+    ledger, units = resending()
+    ledger.start(units)
+    ledger.record_statuses(
+        units[0],
+        [0, 1],
+        [
+            ("LimitExceeded.PhoneNumberThirtySecondLimit", "30 s", 0),
+            ("FailedOperation.MarketingSendTimeConstraint", "hours", 0),
+        ],
+        **LIMITS,
+    )
+    assert (ledger.unknown_count, ledger.resend_count) == (0, 0)
+    assert (list(ledger.retry[0]), ledger.window[0]) == ([0], [1])
+    # Sent again as retries and window waiters, which settle like any other.
+    retry = ledger.due_retries(2000.0, 200) + ledger.window_units()
+    ledger.start(retry)
+    for unit in retry:
+        ledger.record_sent(unit, 1, 1)
+    assert (ledger.sent, ledger.waiting_count, ledger.unknown_count) == (3, 0, 0)
+
+
+def test_a_ledger_written_before_resends_were_kept_loads():
+    # As 0.2.0.dev0 (5d8e0e5) stored a ledger with unknown outcomes being looked up: no "resend" key.
+    raw = {
+        "v": 1,
+        "plan": "plan",
+        "done": "0",
+        "inflight": "",
+        "inflight_positions": {},
+        "unknown": {"0": [0, 1]},
+        "failed": {},
+        "retry": {},
+        "messages": {},
+        "window": {},
+        "sent": 1,
+        "fee": 1,
+        "requests": 1,
+        "rate_limited": 0,
+        "deferrals": [],
+        "first_send": 1000.0,
+        "reconcile": [1000.0, 2],
+    }
+    ledger = Ledger.load(raw, "plan")
+    assert (ledger.unknown_count, ledger.resend, ledger.resent) == (2, {}, False)
+    assert ledger.resend_unknown() == [SendUnit(0, (0, 1))]
+    assert "resend" not in Ledger.load(raw, "plan").dump()
 
 
 @pytest.mark.parametrize("cap", [None, 0, 500])
@@ -241,10 +323,11 @@ def test_unpriced_requests_stay_unpriced_when_receipts_settle_them_and_across_re
     ledger.settle_unknown(0, 1, True, "DELIVRD")
     reloaded = _reload(ledger)
     assert (reloaded.unknown_count, reloaded.unpriced) == (2, {0: [0, 1], 1: [4]})
-    # A crash with a request in flight: the recovered positions are unpriced too, once each.
+    # A crash with a re-send of position 4 in flight: that request may have been billed too, so the
+    # position counts once for each request of it that went unanswered.
     reloaded.start([SendUnit(1, (4,))])
     reloaded.recover([2, 5])
-    assert reloaded.unpriced == {0: [0, 1], 1: [4]}
+    assert reloaded.unpriced == {0: [0, 1], 1: [4, 4]}
 
 
 def test_a_ledger_written_before_unpriced_counts_its_unknown_outcomes():
@@ -254,3 +337,15 @@ def test_a_ledger_written_before_unpriced_counts_its_unknown_outcomes():
     raw = ledger.dump()
     del raw["unpriced"]
     assert Ledger.load(raw, "plan").unpriced == {0: [0, 1]}
+
+
+def test_a_re_send_left_unanswered_too_is_unknown_once_and_unpriced_twice():
+    ledger = Ledger(plan="plan")
+    ledger.start([SendUnit(0)])
+    ledger.record_unknown(SendUnit(0), [0, 1])
+    (again,) = ledger.resend_unknown()
+    ledger.start([again])
+    ledger.record_unknown(again, list(again.positions))
+    # Still unknown once each (never a third message), but both requests may have been billed.
+    assert (ledger.unknown_count, ledger.resend_count) == (2, 0)
+    assert sorted(ledger.unpriced[0]) == [0, 0, 1, 1]

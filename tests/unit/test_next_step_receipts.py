@@ -14,9 +14,11 @@ from airflow_provider_tencent_sms.next_step import (
     Policy,
     Reconcile,
     Resend,
+    Send,
     Wait,
     next_step,
 )
+from airflow_provider_tencent_sms.send_window import SendWindow
 
 NOW = datetime(2026, 5, 1, 2, 0, tzinfo=timezone.utc)
 T = NOW.timestamp()
@@ -63,9 +65,69 @@ def test_after_the_last_lookup_unknown_recipients_fail_the_task_or_are_resent_on
     assert decide(exhausted, 40, resend_unresolved=True) == Resend()
     units = exhausted.resend_unknown()
     exhausted.start(units)
+    exhausted.record_sent(units[0], 3, 3)
+    assert decide(exhausted, 41, resend_unresolved=True) == Finish()
+    exhausted = with_unknown(checks=3)
+    units = exhausted.resend_unknown()
+    exhausted.start(units)
     exhausted.record_unknown(units[0], [0, 1, 2])
     # Unknown again after the re-send: never a third message.
     assert isinstance(decide(exhausted, 41, resend_unresolved=True), Fail)
+
+
+# 10:00-18:00 in Shanghai, which is 02:00-10:00 UTC: NOW (02:00 UTC) is its opening.
+WINDOW = SendWindow.parse(("10:00", "18:00"), "Asia/Shanghai")
+OPENING = NOW
+CLOSING = NOW + timedelta(hours=8)
+
+
+def test_a_marketing_resend_waits_for_the_window_and_ends_with_it():
+    exhausted = with_unknown(checks=3)
+    # The lookups were over at night: the re-send waits for the morning, like the rest of the campaign.
+    night = CLOSING + timedelta(hours=4) - NOW
+    step = decide(exhausted, night.total_seconds(), resend_unresolved=True, window=WINDOW)
+    assert step == Wait(OPENING + timedelta(days=1), WINDOW, "the marketing window is closed")
+    margin = timedelta(minutes=1)
+    step = decide(exhausted, 40, resend_unresolved=True, window=WINDOW, window_margin=margin)
+    assert step == Resend(CLOSING - margin)
+    # The fee cap stops the send whether the window is open or not.
+    exhausted.capped_at = 3
+    step = decide(exhausted, night.total_seconds(), resend_unresolved=True, window=WINDOW, max_fee=3)
+    assert isinstance(step, Fail) and "max_fee=3" in step.message
+
+
+def resend_not_sent() -> Ledger:
+    """The unknown recipients' re-send was started and given back unsent (see Ledger.release)."""
+    ledger = with_unknown(checks=3)
+    (unit,) = ledger.resend_unknown()
+    ledger.start([unit])
+    ledger.release(unit)
+    return ledger
+
+
+def test_a_resend_that_was_not_sent_is_sent_by_the_next_round_within_the_window():
+    ledger = resend_not_sent()
+    unit = SendUnit(0, (0, 1, 2))
+    resend = {**RECONCILE, "resend_unresolved": True}
+    assert next_step(ledger, 1, 3, Policy(**resend), NOW) == Send([unit])
+    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **resend), NOW - timedelta(hours=1))
+    assert step == Wait(OPENING, WINDOW, "the marketing window is closed")
+    step = next_step(ledger, 1, 3, Policy(window=WINDOW, **resend), NOW)
+    assert step == Send([unit], CLOSING - timedelta(seconds=30))
+    # resend_unresolved turned off since: they stay unknown, and the task fails saying so.
+    assert next_step(ledger, 1, 3, Policy(**RECONCILE), NOW) == Send([])
+    step = next_step(ledger, 1, 3, Policy(retries=1, **RECONCILE), NOW, DispatchResult())
+    assert isinstance(step, Fail) and not step.retry and "the outcome is unknown" in step.message
+
+
+def test_a_round_that_did_not_send_the_resend_asks_for_a_retry_that_will():
+    ledger = resend_not_sent()
+    policy = Policy(retries=1, resend_unresolved=True, **RECONCILE)
+    # Killed (or given back for any reason no other rule names): the three count as not yet sent.
+    step = next_step(ledger, 1, 3, policy, NOW, DispatchResult(interrupted=True, not_sent=3))
+    assert isinstance(step, Fail) and step.retry and "with 3 recipients not yet sent" in step.message
+    step = next_step(ledger, 1, 3, policy, NOW, DispatchResult())
+    assert isinstance(step, Fail) and step.retry and step.message.startswith("3 recipients are still unsent")
 
 
 def test_without_reconciliation_unknown_recipients_fail_at_once():
