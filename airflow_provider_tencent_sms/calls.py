@@ -8,9 +8,10 @@ status, error and network failure. No I/O here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
+from operator import attrgetter
+from typing import Any, Literal, NamedTuple
 
+import msgspec
 import orjson
 import pycurl
 import requests
@@ -52,8 +53,6 @@ _TLS_HINT = (
 )
 
 _new_tuple = tuple.__new__
-_code, _phone_number, _fee = itemgetter("Code"), itemgetter("PhoneNumber"), itemgetter("Fee")
-_ALL_OK = {"Ok"}
 
 
 class SendStatus(NamedTuple):
@@ -225,22 +224,46 @@ def statuses(items: Iterable[dict[str, Any]]) -> list[SendStatus]:
     return [SendStatus.from_api(item) for item in items]
 
 
-def fee_if_all_sent(items: list[dict[str, Any]], numbers: Sequence[str]) -> int | None:
-    """The total fee when every number was answered ``Ok`` exactly once; None otherwise.
+class _SentStatus(msgspec.Struct, gc=False):
+    PhoneNumber: str
+    Code: Literal["Ok"]
+    Fee: int
 
-    The common case of a bulk send, kept cheap: no status objects, and the loops over the 200 statuses run
-    in C (``map`` with ``itemgetter``). Anything unusual (a missing field, a fee that is not a number)
-    returns None, and the caller reads the statuses one by one.
+
+class _SentResponse(msgspec.Struct, gc=False):
+    SendStatusSet: list[_SentStatus]
+    #: Present only in a refusal, which then is not read as sent.
+    Error: None = None
+
+
+class _SentAnswer(msgspec.Struct, gc=False):
+    Response: _SentResponse
+
+
+#: Reads only the three fields the all-sent check needs, and checks every ``Code`` is ``Ok`` while reading,
+#: in C: about half of ``orjson.loads``' time for a 33 KB answer, and no dict built per status.
+_decode_sent = msgspec.json.Decoder(_SentAnswer).decode
+_phone_number, _fee = attrgetter("PhoneNumber"), attrgetter("Fee")
+
+
+def fee_if_all_sent(status: int, body: bytes, numbers: list[str]) -> int | None:
+    """The total fee when a SendSms answer says every number was sent: HTTP 200, no error, one ``Ok``
+    status with an integer fee per number, each number exactly once. None for anything else, which the
+    caller reads with :func:`read_answer` and :func:`send_status_items`.
+
+    The common case of a bulk send, kept cheap: checked while decoding, no status objects built.
     """
-    if len(items) != len(numbers):
+    if status != 200:
         return None
     try:
-        if set(map(_code, items)) != _ALL_OK or set(map(_phone_number, items)) != set(numbers):
-            return None
-        fee = sum(map(_fee, items))
-    except (KeyError, TypeError):
+        items = _decode_sent(body).Response.SendStatusSet
+    except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    return fee if isinstance(fee, int) else None
+    answered = list(map(_phone_number, items))
+    # In request order (as Tencent answers) the lists are equal; in any other order, the same set.
+    if answered != numbers and (len(answered) != len(numbers) or set(answered) != set(numbers)):
+        return None
+    return int(sum(map(_fee, items)))
 
 
 # -- network failures ------------------------------------------------------------------------------------

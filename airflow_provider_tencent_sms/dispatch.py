@@ -365,15 +365,19 @@ class Dispatcher:
                 total,
                 final,
             )
-        try:
-            items = send_status_items(read_answer(reply.status, reply.body))
-        except TencentSmsApiError as exc:
-            return self._failed(job, exc, result, pacer, index, total, final)
-        positions = self._positions(unit)
-        self._record_items(unit, positions, items)
+        numbers = self._numbers(unit)
+        # The common case, kept cheap for bulk sends: every number answered, every one sent.
+        fee = fee_if_all_sent(reply.status, reply.body, numbers)
+        if fee is not None:
+            self.ledger.record_sent(unit, len(numbers), fee)
+        else:
+            try:
+                items = send_status_items(read_answer(reply.status, reply.body))
+            except TencentSmsApiError as exc:
+                return self._failed(job, exc, result, pacer, index, total, final)
+            self._record_items(unit, self._positions(unit), numbers, items)
         if verbose:
-            first = self.batches[unit.batch].numbers[positions[0]]
-            log.info("Request %d/%d: %d recipients (first %s)", index, total, len(positions), mask(first))
+            log.info("Request %d/%d: %d recipients (first %s)", index, total, len(numbers), mask(numbers[0]))
         return None
 
     def _failed(
@@ -444,13 +448,9 @@ class Dispatcher:
             "retry_delay": s.recipient_retry_delay,
         }
 
-    def _record_items(self, unit: SendUnit, positions: Sequence[int], items: list[dict[str, Any]]) -> None:
-        numbers = self._numbers(unit)
-        # The common case, kept cheap for bulk sends: every number answered, every one sent.
-        fee = fee_if_all_sent(items, numbers)
-        if fee is not None:
-            self.ledger.record_sent(unit, len(numbers), fee)
-            return
+    def _record_items(
+        self, unit: SendUnit, positions: Sequence[int], numbers: list[str], items: list[dict[str, Any]]
+    ) -> None:
         by_number = {str(item.get("PhoneNumber", "")): item for item in items}
         outcomes: list[tuple[str, str, int] | None] = []
         for number in numbers:

@@ -8,12 +8,19 @@ A request that was written and then lost its connection must never be sent again
 re-sends a request whose reused connection closed before any answer, so the body is given through a read
 callback that cannot rewind. libcurl then fails such a transfer (``E_SEND_FAIL_REWIND``) instead of
 sending it twice, and it is reported as outcome unknown.
+
+The loop is driven through libcurl's socket interface: libcurl says which sockets to watch and when its
+next timeout is due, ``epoll`` (:mod:`selectors`) waits on them, and each turn hands libcurl only the
+sockets that are ready. The cost of a turn follows the sockets with something to do, not the hundreds of
+connections open, and descriptors above ``FD_SETSIZE`` (1,024, the limit of ``select()``, easily passed
+with ``max_concurrency`` near 1,000) are waited on like any other.
 """
 
 from __future__ import annotations
 
 import logging
 import resource
+import selectors
 import time
 from collections.abc import Sequence
 from io import BytesIO
@@ -43,6 +50,20 @@ class Reply(NamedTuple):
     #: Request bytes libcurl wrote: 0 proves nothing reached the server.
     bytes_written: int
     seconds: float
+
+
+#: What libcurl asks to wait for, as :mod:`selectors` events (anything else: stop watching the socket).
+_EVENTS = {
+    pycurl.POLL_IN: selectors.EVENT_READ,
+    pycurl.POLL_OUT: selectors.EVENT_WRITE,
+    pycurl.POLL_INOUT: selectors.EVENT_READ | selectors.EVENT_WRITE,
+}
+#: And back: what a socket is ready for, as libcurl's flags.
+_CSELECT = {
+    selectors.EVENT_READ: pycurl.CSELECT_IN,
+    selectors.EVENT_WRITE: pycurl.CSELECT_OUT,
+    selectors.EVENT_READ | selectors.EVENT_WRITE: pycurl.CSELECT_IN | pycurl.CSELECT_OUT,
+}
 
 
 def _refuse_rewind(offset: int, origin: int) -> int:
@@ -86,13 +107,39 @@ class CurlEngine:
         self._multi = pycurl.CurlMulti()
         # Keep every connection open between requests (the default cache is far smaller).
         self._multi.setopt(pycurl.M_MAXCONNECTS, max_in_flight)
+        self._multi.setopt(pycurl.M_SOCKETFUNCTION, self._watch)
+        self._multi.setopt(pycurl.M_TIMERFUNCTION, self._set_timer)
         # TLS sessions are shared by all connections: each new connection resumes one (no certificate
         # chain to verify again), which is most of what a handshake costs the client.
         self._share = pycurl.CurlShare()
         self._share.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_SSL_SESSION)
         self._share.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_DNS)
+        self._selector = selectors.DefaultSelector()
+        #: When libcurl wants its timeout handled (``time.monotonic()``), or None.
+        self._due: float | None = None
         self._idle: list[pycurl.Curl] = []
         self._running: dict[pycurl.Curl, tuple[Any, BytesIO, float]] = {}
+
+    def _watch(self, what: int, fd: int, multi: Any, socketp: Any) -> None:
+        """libcurl's socket callback: what to wait for on ``fd`` from now on."""
+        selector = self._selector
+        key = selector.get_map().get(fd)
+        events = _EVENTS.get(what, 0)
+        if not events:
+            if key is not None:
+                selector.unregister(fd)
+        elif key is None:
+            selector.register(fd, events)
+        elif key.events != events:
+            try:
+                selector.modify(fd, events)
+            except OSError:
+                # The descriptor was closed and reused without a removal in between: watch the new one.
+                selector.register(fd, events)
+
+    def _set_timer(self, timeout_ms: int) -> None:
+        """libcurl's timer callback: call it back in ``timeout_ms`` (-1: no timeout wanted)."""
+        self._due = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
 
     @property
     def in_flight(self) -> int:
@@ -127,21 +174,24 @@ class CurlEngine:
         self._running[curl] = (token, answer, time.monotonic())
         self._multi.add_handle(curl)
 
-    def _perform(self) -> None:
-        while self._multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
-            pass
-
     def poll(self, timeout: float) -> list[Reply]:
-        """Move every transfer forward, waiting up to ``timeout`` seconds for activity; return those done."""
-        self._perform()
+        """Move the transfers forward, waiting up to ``timeout`` seconds for activity; return those done."""
+        self._on_timeout()
         done = self._finished()
         if done or timeout <= 0 or not self._running:
             return done
-        if self._multi.select(timeout) == -1:
-            # No socket to wait on yet (e.g. connections being set up): wait as libcurl suggests.
-            time.sleep(min(timeout, max(self._multi.timeout(), 1) / 1000))
-        self._perform()
+        if self._due is not None:
+            timeout = min(timeout, max(0.0, self._due - time.monotonic()))
+        act = self._multi.socket_action
+        for key, events in self._selector.select(timeout):
+            act(key.fd, _CSELECT[events])
+        self._on_timeout()
         return self._finished()
+
+    def _on_timeout(self) -> None:
+        if self._due is not None and self._due <= time.monotonic():
+            self._due = None
+            self._multi.socket_action(pycurl.SOCKET_TIMEOUT, 0)
 
     def _finished(self) -> list[Reply]:
         replies: list[Reply] = []
@@ -180,3 +230,4 @@ class CurlEngine:
         self._idle.clear()
         self._multi.close()
         self._share.close()
+        self._selector.close()

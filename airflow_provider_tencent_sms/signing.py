@@ -87,20 +87,22 @@ def sign(
     timestamp: int,
     payload: bytes,
     headers: Mapping[str, str],
-    signing_key: bytes | None = None,
+    signing_key: tuple[str, bytes] | None = None,
 ) -> Tc3Signature:
     """Sign one request. ``payload`` must be exactly the bytes that will be sent.
 
-    :param signing_key: the day's ``SecretSigning`` for the timestamp's UTC date, if the caller keeps it.
+    :param signing_key: the timestamp's UTC date and that day's ``SecretSigning``, if the caller keeps them.
     """
     request, signed_headers = canonical_request(headers, payload)
     hashed_request = sha256_hex(request.encode("utf-8"))
-    date = utc_date(timestamp)
+    if signing_key is None:
+        date = utc_date(timestamp)
+        key = derive_signing_key(credentials.secret_key, date, service)[2]
+    else:
+        date, key = signing_key
     scope = f"{date}/{service}/tc3_request"
     string_to_sign = f"{ALGORITHM}\n{timestamp}\n{scope}\n{hashed_request}"
-    if signing_key is None:
-        signing_key = derive_signing_key(credentials.secret_key, date, service)[2]
-    signature = hmac_sha256(signing_key, string_to_sign).hex()
+    signature = hmac_sha256(key, string_to_sign).hex()
     authorization = (
         f"{ALGORITHM} Credential={credentials.secret_id}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"
@@ -133,16 +135,19 @@ class Tc3Signer:
         self._credentials = credentials
         self.service = service
         self._clock = clock
-        self._day: tuple[str, bytes] = ("", b"")
+        self._day: tuple[int, str, bytes] = (-1, "", b"")
 
     def __repr__(self) -> str:
         return f"Tc3Signer(secret_id={self._credentials.secret_id!r}, service={self.service!r})"
 
-    def _signing_key(self, timestamp: int) -> bytes:
-        date = utc_date(timestamp)
-        if self._day[0] != date:
-            self._day = (date, derive_signing_key(self._credentials.secret_key, date, self.service)[2])
-        return self._day[1]
+    def _signing_key(self, timestamp: int) -> tuple[str, bytes]:
+        """The UTC date of ``timestamp`` and its signing key, both derived once a day (Unix time has no
+        leap seconds: a UTC day is exactly 86,400 of its seconds)."""
+        day = timestamp // 86400
+        if self._day[0] != day:
+            date = utc_date(timestamp)
+            self._day = (day, date, derive_signing_key(self._credentials.secret_key, date, self.service)[2])
+        return self._day[1], self._day[2]
 
     def headers(self, payload: bytes, host: str, content_type: str = JSON_CONTENT_TYPE) -> dict[str, str]:
         """The headers that authenticate one ``POST /`` of ``payload`` to ``host``, signed now."""

@@ -81,14 +81,27 @@ class Stats:
             for i in range(int((time.time() - self.epoch[0]) / BUCKET_SECONDS) + 1)
             if i < BUCKETS
         ]
-        # The most requests in any one-second window (100 consecutive buckets).
+        # The most requests in any one-second window (100 consecutive buckets, sliding by 10 ms). A send
+        # shorter than a second has all its requests in one window.
         window = 100
         running = sum(per_bucket[:window])
         peak = running
         for i in range(window, len(per_bucket)):
             running += per_bucket[i] - per_bucket[i - window]
             peak = max(peak, running)
-        return {"requests": totals[0], "numbers": totals[1], "refused": totals[2], "max_per_second": peak}
+        # The rate a long send keeps: its requests in each full second from its first request on (the
+        # last, partial second left out), and its span from the first request's bucket to the last's.
+        busy = [i for i, count in enumerate(per_bucket) if count]
+        first, last = (busy[0], busy[-1]) if busy else (0, -1)
+        seconds = [sum(per_bucket[i : i + window]) for i in range(first, last + 2 - window, window)]
+        return {
+            "requests": totals[0],
+            "numbers": totals[1],
+            "refused": totals[2],
+            "max_per_second": peak,
+            "full_seconds": seconds,
+            "span_seconds": (last + 1 - first) * BUCKET_SECONDS,
+        }
 
 
 def _answer(status: int, document: bytes) -> bytes:

@@ -66,43 +66,93 @@ def goal(ok: bool) -> str:
 
 def bulk_table(bulk: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
     cap = bulk["cap"]
+    runs = bulk["runs"]
+    short = runs[0]["operator"]
     lines = [
-        f"Bulk send of 200,000 recipients (1,000 requests), `max_requests_per_second={cap:,.0f}`, every other "
-        "setting at its default, against the benchmark endpoint:",
+        f"Bulk send of {short['recipients']:,} recipients ({short['requests']:,} requests), "
+        f"`max_requests_per_second={cap:,.0f}`, every other setting at its default, against the benchmark "
+        f"endpoint. *Best possible*: what a perfect sender could show for {short['requests']:,} requests, "
+        "starts spaced 1/cap apart and the last answer one latency later:",
         "",
-        "| Latency | Protocol | Operator, requests/s (share of the cap) | Client CPU per request, ms: sending (whole task) "
-        "| Official SDK, sequential | SDK, 16 threads | Peak in flight | Peak RSS | Most requests the server saw in 1 s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Latency | Protocol | Operator, requests/s (share of the cap) | Best possible | Client CPU per request, ms: "
+        "sending (whole task) | Official SDK, sequential | SDK, 16 threads | Peak in flight | Peak RSS "
+        "| Most requests the server saw in 1 s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in bulk["runs"]:
+    for run in runs:
         o, seq, pool = run["operator"], run["sdk_sequential"], run["sdk_threads"]
         lines.append(
             f"| {run['latency_ms']} ms | {run['protocol'].upper()} | {o['requests_per_second']:,.0f} "
-            f"({100 * o['requests_per_second'] / cap:.0f} %) | {o['send_cpu_ms_per_request']:.2f} "
-            f"({o['cpu_ms_per_request']:.2f}) | {seq['requests_per_second']:,.0f} req/s, "
-            f"{seq['cpu_ms_per_request']:.2f} ms CPU | {pool['requests_per_second']:,.0f} req/s, "
-            f"{pool['cpu_ms_per_request']:.2f} ms CPU | {o['peak_in_flight']} | {o['peak_rss_mb']:.0f} MB "
+            f"({100 * o['requests_per_second'] / cap:.0f} %) | {run['ceiling_requests_per_second']:,.0f} "
+            f"| {o['send_cpu_ms_per_request']:.2f} ({o['cpu_ms_per_request']:.2f}) "
+            f"| {seq['requests_per_second']:,.0f} req/s, {seq['cpu_ms_per_request']:.2f} ms CPU "
+            f"| {pool['requests_per_second']:,.0f} req/s, {pool['cpu_ms_per_request']:.2f} ms CPU "
+            f"| {o['peak_in_flight']} | {o['peak_rss_mb']:.0f} MB | {o['server_max_requests_per_second']:,} |"
+        )
+    long = [(run, run["sustained"]) for run in runs]
+    first = long[0][1]
+    lines += [
+        "",
+        f"Sustained: one send of {first['recipients']:,} recipients ({first['requests']:,} requests) per "
+        "latency and protocol, same settings. The server counts the requests it accepted in each full "
+        "second from the first request on (the last, partial second left out); their median is the rate the "
+        "sender keeps:",
+        "",
+        "| Latency | Protocol | Server, median full second (share of the cap) | Server, each full second "
+        "| Operator, requests / send seconds (best possible) | Client CPU per request, ms | Peak in flight "
+        "| Most requests the server saw in any 1 s (sliding) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run, o in long:
+        median = o["server_median_second"] or 0
+        lines.append(
+            f"| {run['latency_ms']} ms | {run['protocol'].upper()} | {median:,} ({100 * median / cap:.0f} %) "
+            f"| {', '.join(f'{n:,}' for n in o['server_full_seconds'])} "
+            f"| {o['requests_per_second']:,.0f} ({o['ceiling_requests_per_second']:,.0f}) "
+            f"| {o['send_cpu_ms_per_request']:.2f} | {o['peak_in_flight']} "
             f"| {o['server_max_requests_per_second']:,} |"
         )
-    timed = [r for r in bulk["runs"] if r["latency_ms"] in (20, 200)]
+    timed = [r for r in runs if r["latency_ms"] in (20, 200)]
     slowest = min(r["operator"]["requests_per_second"] for r in timed)
-    cpu = max(r["operator"]["send_cpu_ms_per_request"] for r in bulk["runs"])
-    over = max(r["operator"]["server_max_requests_per_second"] for r in bulk["runs"]) / cap - 1
+    slowest_long = min(r["sustained"]["server_median_second"] or 0 for r in timed)
+    cpu = max(r["operator"]["send_cpu_ms_per_request"] for r in runs)
+    cpu_long = max(r["sustained"]["send_cpu_ms_per_request"] for r in runs)
+    over = (
+        max(
+            max(
+                r["operator"]["server_max_requests_per_second"],
+                r["sustained"]["server_max_requests_per_second"],
+            )
+            for r in runs
+        )
+        / cap
+        - 1
+    )
     memory = bulk["memory"]
     endpoint = max(r["requests_per_second"] for r in capacity["runs"] if r["latency_ms"] == 0)
     lines += [
         "",
         "| Goal | Measured | |",
         "|---|---|---|",
-        f"| ≥ 2,700 requests/s at 20 and 200 ms, HTTP and HTTPS | slowest {slowest:,.0f} | {goal(slowest >= 2700)} |",
-        f"| Client CPU ≤ 0.35 ms per request while sending | highest {cpu:.2f} ms | {goal(cpu <= 0.35)} |",
-        f"| Rate seen by the server ≤ cap + 2 % in any 1 s | {100 * over:+.1f} % | {goal(over <= 0.02)} |",
+        f"| ≥ 2,700 requests/s at 20 and 200 ms, HTTP and HTTPS: {short['recipients']:,} recipients (best possible "
+        "at 200 ms: "
+        f"{min(r['ceiling_requests_per_second'] for r in timed):,.0f}) | slowest {slowest:,.0f} | {goal(slowest >= 2700)} |",
+        f"| The same, sustained: median full second at the server, {first['recipients']:,} recipients "
+        f"| slowest {slowest_long:,} | {goal(slowest_long >= 2700)} |",
+        f"| Client CPU ≤ 0.35 ms per request while sending: {short['recipients']:,} recipients; sustained "
+        f"| highest {cpu:.2f} ms; "
+        f"{cpu_long:.2f} ms | {goal(cpu <= 0.35)}; {goal(cpu_long <= 0.35)} |",
+        f"| Rate seen by the server ≤ cap + 2 % in any 1 s (every run) | {100 * over:+.1f} % | {goal(over <= 0.02)} |",
         f"| {memory['recipients']:,} recipients at 20 ms in < 7 s (whole task) | {memory['seconds']:.1f} s "
         f"({memory['requests_per_second']:,.0f} requests/s while sending) | {goal(memory['seconds'] < 7)} |",
         f"| {memory['recipients']:,} recipients sent with < 400 MB peak RSS | {memory['peak_rss_mb']:.0f} MB "
         f"| {goal(memory['peak_rss_mb'] < 400)} |",
         f"| Benchmark endpoint answers ≥ 6,000 requests/s ({capacity['processes']} processes) | {endpoint:,.0f} "
         f"| {goal(endpoint >= 6000)} |",
+        "",
+        "Load average (1 min) when each latency and protocol started: "
+        + ", ".join(f"{r['latency_ms']} ms {r['protocol'].upper()} {r['load_average']:.1f}" for r in runs)
+        + ".",
         "",
         "Endpoint capacity by itself (lean load generator, 20,000 requests): "
         + "; ".join(

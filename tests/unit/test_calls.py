@@ -53,20 +53,34 @@ def test_body_is_compact_utf8_json():
     assert encode(params) == json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def answer(items: list[dict[str, object]], **response: object) -> bytes:
+    return json.dumps({"Response": {"SendStatusSet": items, "RequestId": "r", **response}}).encode()
+
+
 @pytest.mark.parametrize(
-    ("items", "expected"),
+    ("status", "body", "expected"),
     [
-        ([ok(NUMBERS[0]), ok(NUMBERS[1], 2)], 3),
-        ([ok(NUMBERS[1]), ok(NUMBERS[0])], 2),  # any order
-        ([ok(NUMBERS[0])], None),  # a number missing
-        ([ok(NUMBERS[0]), ok(NUMBERS[0])], None),  # one number twice, the other missing
-        ([ok(NUMBERS[0]), {**ok(NUMBERS[1]), "Code": "LimitExceeded.PhoneNumberDailyLimit"}], None),
-        ([ok(NUMBERS[0]), {"PhoneNumber": NUMBERS[1], "Code": "Ok"}], None),  # no Fee: read one by one
-        ([ok(NUMBERS[0]), ok(NUMBERS[1], None)], None),
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[1], 2)]), 3),
+        (200, answer([ok(NUMBERS[1]), ok(NUMBERS[0])]), 2),  # any order
+        (200, answer([ok(NUMBERS[0])]), None),  # a number missing
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[0])]), None),  # one number twice, the other missing
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[1]), ok("+8613800000002")]), None),  # one too many
+        (
+            200,
+            answer([ok(NUMBERS[0]), {**ok(NUMBERS[1]), "Code": "LimitExceeded.PhoneNumberDailyLimit"}]),
+            None,
+        ),
+        (200, answer([ok(NUMBERS[0]), {"PhoneNumber": NUMBERS[1], "Code": "Ok"}]), None),  # no Fee
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[1], None)]), None),
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[1], 1.5)]), None),
+        (200, answer([ok(NUMBERS[0]), ok(NUMBERS[1])], Error={"Code": "InternalError"}), None),
+        (502, answer([ok(NUMBERS[0]), ok(NUMBERS[1])]), None),  # a gateway's status: not an answer to trust
+        (200, b'{"Response":{"RequestId":"r"}}', None),
+        (200, b"<html>bad gateway</html>", None),
     ],
 )
-def test_the_all_sent_fast_path_takes_only_clean_answers(items, expected):
-    assert fee_if_all_sent(items, NUMBERS) == expected
+def test_the_all_sent_fast_path_takes_only_clean_answers(status, body, expected):
+    assert fee_if_all_sent(status, body, NUMBERS) == expected
 
 
 def test_answers_map_to_typed_errors():
