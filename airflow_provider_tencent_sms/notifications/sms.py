@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseNotifier
 
 from ..connection import DEFAULT_CONN_ID
-from ..escalation import Delivered, Escalate, SentAlert, decide, describe, unsettled
 from ..exceptions import TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from ..phone import mask
 from ..rendering import GapProbe, RenderedWithGap, describe_gap
-from ..session_context import compose
 from .params import UNRENDERED, neutralise_urls, shorten
 
 # The hook (requests) and recipient parsing (phonenumbers) are imported when an alert is sent, not when
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.callback import AsyncCallback
 
     from ..batching import Batch
+    from ..escalation import Escalate, SentAlert
     from ..hooks.receipts import Receipt
     from ..hooks.sms import SendStatus, TencentSmsHook
 
@@ -211,6 +210,8 @@ class TencentSmsNotifier(BaseNotifier):
         A callback must not wait minutes for receipts, so here the alert is escalated only when it reached
         nobody (see ``escalate_to``).
         """
+        from ..escalation import Escalate, decide, describe
+
         escalation = self._escalation()
         alert = self._send(self.phone_numbers)
         if escalation is None:
@@ -313,6 +314,8 @@ class TencentSmsNotifier(BaseNotifier):
 
     async def _watch(self, alert: SentAlert, escalation: tuple[str, ...]) -> None:
         """Look for the alert's receipts until one says SUCCESS, or escalate (once)."""
+        from ..escalation import Delivered, Escalate, decide
+
         receipts: list[Receipt] = []
         try:
             while True:
@@ -336,6 +339,8 @@ class TencentSmsNotifier(BaseNotifier):
     def _receipts(self, alert: SentAlert, known: list[Receipt]) -> list[Receipt]:
         """The alert's receipts for the numbers that have none yet; a failed query is logged (and proves
         nothing, so the watch goes on)."""
+        from ..escalation import unsettled
+
         found: list[Receipt] = []
         for number in unsettled(alert, known):
             try:
@@ -427,6 +432,8 @@ class TencentSmsNotifier(BaseNotifier):
         return tuple(shorten(text, self.max_param_length) for text in texts)
 
     def _request(self, batch: Batch, tag: str, index: int) -> dict[str, Any]:
+        from ..session_context import compose
+
         return {
             "phone_numbers": batch.numbers,
             "template_id": str(self.template_id),
@@ -458,6 +465,8 @@ class _Tally:
         self.unknown: set[str] = set()
 
     def alert(self) -> SentAlert:
+        from ..escalation import SentAlert
+
         return SentAlert(self.tag, self.started, dict(self.accepted), frozenset(self.unknown))
 
 
