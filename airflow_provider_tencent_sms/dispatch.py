@@ -11,13 +11,14 @@ ledger: the next try sends those, and treats the requests still unanswered as ou
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,9 +261,8 @@ class Dispatcher:
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
-                    before = (self.ledger.fee, self.ledger.sent, self.ledger.unpriced_count)
-                    retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
-                    self._settle_fee(job.unit, *before)
+                    with self._fee_settled(job.unit):
+                        retry_in = self._settle(job, reply, result, pacer, verbose, finished + 1, total)
                     if retry_in is None:
                         finished += 1
                     elif retry_in == 0:
@@ -285,9 +285,10 @@ class Dispatcher:
             grace = time.monotonic() + STOP_GRACE
             while engine.in_flight and time.monotonic() < grace:
                 for reply in engine.poll(MAX_POLL):
-                    before = (self.ledger.fee, self.ledger.sent, self.ledger.unpriced_count)
-                    self._settle(reply.token, reply, result, pacer, verbose, finished + 1, total, final=True)
-                    self._settle_fee(reply.token.unit, *before)
+                    with self._fee_settled(reply.token.unit):
+                        self._settle(
+                            reply.token, reply, result, pacer, verbose, finished + 1, total, final=True
+                        )
                     finished += 1
             abandoned = engine.abandon()
             engine.close()
@@ -313,20 +314,24 @@ class Dispatcher:
             self.ledger.capped_at = self.budget.max_fee
         return room
 
-    def _settle_fee(self, unit: SendUnit, fee_before: int, sent_before: int, unpriced_before: int) -> None:
-        """Settle a request's reservation with what the ledger recorded for its answer: Tencent's reported
-        fee for the recipients sent, and the estimate of those whose outcome is unknown; keep the ratio
-        billed to estimated in the ledger."""
+    @contextlib.contextmanager
+    def _fee_settled(self, unit: SendUnit) -> Iterator[None]:
+        """Settle a request's reservation with what the ledger recorded for its answer in the block: Tencent's
+        reported fee for the recipients sent, and the estimate of those whose outcome is unknown; keep the
+        ratio billed to estimated in the ledger."""
+        ledger = self.ledger
+        fee, sent, unpriced = ledger.fee, ledger.sent, ledger.unpriced_count
+        yield
         if self.budget is None:
             return
         per_message = self.message_fees[unit.batch]
         self.budget.settle(
             unit,
-            self.ledger.fee - fee_before,
-            billed_estimate=per_message * (self.ledger.sent - sent_before),
-            held=per_message * (self.ledger.unpriced_count - unpriced_before),
+            ledger.fee - fee,
+            billed_estimate=per_message * (ledger.sent - sent),
+            held=per_message * (ledger.unpriced_count - unpriced),
         )
-        self.ledger.fee_scale = self.budget.scale
+        ledger.fee_scale = self.budget.scale
 
     def _give_back(
         self, pending: deque[_Job], ready: deque[_Job], delayed: list[tuple[float, int, _Job]]
