@@ -229,8 +229,9 @@ class SendSmsOperator(BaseOperator):
         "recipients": "json",
     }
     ui_color = "#e6f4ff"
-    #: What a failure before the ledger is read says about earlier sends; a dry run reads no ledger.
-    _sent_before = "Nothing was sent."
+    #: The ledger as this try found it in the task state store, for what a failure before it is loaded
+    #: says about earlier sends; None when there is none, and in a dry run, which reads none.
+    _stored_ledger: Any = None
 
     def __init__(
         self,
@@ -458,11 +459,10 @@ class SendSmsOperator(BaseOperator):
         from ..receipt_checks import ReceiptChecker
 
         if not self.report_only:
-            # What a failure before the ledger is read says about earlier tries' sends (never "Nothing was
-            # sent" after a try that sent).
+            # Read first, so that a failure before the ledger is loaded never says "Nothing was sent" after
+            # a try that sent.
             store = ledger_store(context)
-            stored = store.load()
-            self._sent_before = self._stored_sends(stored)
+            stored = self._stored_ledger = store.load()
         self._refuse_gaps()
         tag = self._task_instance_tag(context)
         settings = self._settings(tag)
@@ -774,7 +774,7 @@ class SendSmsOperator(BaseOperator):
             raise AirflowFailException(
                 f"{plural(len(problems), 'field')} rendered with a missing value: "
                 + "; ".join(problems)
-                + f". {self._sent_before} Fix the template (a task_ids or key typo in xcom_pull renders None) and "
+                + f". {self._sent_before()} Fix the template (a task_ids or key typo in xcom_pull renders None) and "
                 "run the task again."
             )
 
@@ -857,7 +857,7 @@ class SendSmsOperator(BaseOperator):
                 )
                 audience = CompactAudience.from_audience(listed, shard)
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(f"{exc} {self._sent_before}") from None
+            raise AirflowFailException(f"{exc} {self._sent_before()}") from None
         if audience.invalid_count:
             what = "row" if audience.positions_are_rows else "phone number"
             where = "row " if audience.positions_are_rows else "#"
@@ -870,12 +870,12 @@ class SendSmsOperator(BaseOperator):
             if not audience.parts:
                 refuse(
                     f"All {plural(count, what)} given {'is' if count == 1 else 'are'} "
-                    f"invalid ({entries}{more}). {self._sent_before} Numbers without '+' are read as "
+                    f"invalid ({entries}{more}). {self._sent_before()} Numbers without '+' are read as "
                     f"{self.default_region} numbers: set default_region or write them in E.164 (+86…)."
                 )
             elif self.on_invalid_number == "fail":
                 refuse(
-                    f"{plural(count, 'invalid ' + what)} ({entries}{more}). {self._sent_before} "
+                    f"{plural(count, 'invalid ' + what)} ({entries}{more}). {self._sent_before()} "
                     f"Fix them (numbers without '+' are read as {self.default_region} numbers) or pass "
                     "on_invalid_number='skip' to send to the valid ones."
                 )
@@ -908,7 +908,7 @@ class SendSmsOperator(BaseOperator):
         try:
             listed = exclusion_list(self.exclude, self.default_region)
         except (TypeError, ValueError) as exc:
-            raise AirflowFailException(f"exclude: {exc} {self._sent_before}") from None
+            raise AirflowFailException(f"exclude: {exc} {self._sent_before()}") from None
         if listed.invalid:
             self.log.warning(
                 "exclude: %s ignored: not phone numbers, they cannot match a recipient",
@@ -949,12 +949,12 @@ class SendSmsOperator(BaseOperator):
             # Missing, not yet written, or storage unreachable: a retry may well succeed.
             raise AirflowException(
                 f"Could not read the recipients from {describe(source)}: {type(exc).__name__}: {exc}. "
-                f"{self._sent_before}"
+                f"{self._sent_before()}"
             ) from None
 
-    @staticmethod
-    def _stored_sends(raw: Any) -> str:
+    def _sent_before(self) -> str:
         """What the stored ledger of earlier tries says was sent, read before the batch plan is known."""
+        raw = self._stored_ledger
         try:
             stored = Ledger.load(raw, raw.get("plan", "") if isinstance(raw, dict) else "")
         except LedgerMismatchError:
