@@ -49,6 +49,8 @@ class Reply(NamedTuple):
     error: str
     #: Request bytes libcurl wrote: 0 proves nothing reached the server.
     bytes_written: int
+    #: From the connection being ready to the answer: a new connection's set-up (a TLS handshake) is left
+    #: out, so that the in-flight sizing sees how long requests take on the connections it keeps.
     seconds: float
 
 
@@ -118,7 +120,7 @@ class CurlEngine:
         #: When libcurl wants its timeout handled (``time.monotonic()``), or None.
         self._due: float | None = None
         self._idle: list[pycurl.Curl] = []
-        self._running: dict[pycurl.Curl, tuple[Any, BytesIO, float]] = {}
+        self._running: dict[pycurl.Curl, tuple[Any, BytesIO]] = {}
 
     def _watch(self, what: int, fd: int, multi: Any, socketp: Any) -> None:
         """libcurl's socket callback: what to wait for on ``fd`` from now on."""
@@ -171,7 +173,7 @@ class CurlEngine:
         curl.setopt(pycurl.READFUNCTION, BytesIO(body).read)
         answer = BytesIO()
         curl.setopt(pycurl.WRITEFUNCTION, answer.write)
-        self._running[curl] = (token, answer, time.monotonic())
+        self._running[curl] = (token, answer)
         self._multi.add_handle(curl)
 
     def poll(self, timeout: float) -> list[Reply]:
@@ -206,17 +208,18 @@ class CurlEngine:
                 return replies
 
     def _reply(self, curl: pycurl.Curl, errno: int, message: str) -> Reply:
-        token, answer, started = self._running.pop(curl)
+        token, answer = self._running.pop(curl)
         self._multi.remove_handle(curl)
         status = int(curl.getinfo(pycurl.RESPONSE_CODE)) if errno == 0 else 0
         written = int(curl.getinfo(pycurl.REQUEST_SIZE))
+        waited = curl.getinfo(pycurl.TOTAL_TIME) - curl.getinfo(pycurl.PRETRANSFER_TIME)
         self._idle.append(curl)
-        return Reply(token, status, answer.getvalue(), errno, message, written, time.monotonic() - started)
+        return Reply(token, status, answer.getvalue(), errno, message, written, waited)
 
     def abandon(self) -> list[Any]:
         """Stop every transfer still running; return their tokens (their outcome is unknown)."""
         tokens = []
-        for curl, (token, _, _) in list(self._running.items()):
+        for curl, (token, _) in list(self._running.items()):
             self._multi.remove_handle(curl)
             tokens.append(token)
             self._idle.append(curl)
