@@ -4,9 +4,11 @@ One event loop (libcurl's multi interface, :mod:`.engine`) keeps as many request
 the measured latency call for. The ledger is written ahead of the requests in slices of about a quarter
 of a second's worth: each slice is marked as possibly on the wire and stored before any of its requests
 leaves, so a crash can never lose the fact that a request may have been sent, while storing costs one
-write per slice rather than one per request. When the loop is stopped (``on_kill``, a timeout) it waits
-briefly for answers in flight, gives back the units of the slice that never started and stores the
-ledger: the next try sends those, and treats the requests still unanswered as outcome unknown.
+write per slice rather than one per request. Slices are stored from another thread (:mod:`.ledger_writer`)
+while the previous one is being sent, so the loop never waits on the store unless the store is slower
+than a slice. When the loop is stopped (``on_kill``, a timeout) it waits briefly for answers in flight,
+gives back the units that never started and stores the ledger: the next try sends those, and treats the
+requests still unanswered as outcome unknown.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from .error_codes import Disposition
 from .exceptions import OutcomeUnknownError, TencentSmsApiError, TencentSmsError, is_transient_not_sent
 from .hooks.sms import TencentSmsHook
 from .ledger import Ledger, SendUnit
+from .ledger_writer import LedgerWriter
 from .pacing import DEFAULT_MAX_CONCURRENCY, InFlightLimit, Pacer
 from .phone import mask
 from .session_context import compose
@@ -131,8 +134,9 @@ class Dispatcher:
     :param batches: the batch plan; units refer to it by index.
     :param ledger: where outcomes are recorded.
     :param settings: request parameters and limits.
-    :param checkpoint: stores the ledger durably; called before each slice of requests starts, every few
-        seconds, and when the round ends or is stopped.
+    :param save: stores a ledger snapshot (:meth:`.Ledger.dump`) durably; called from a thread of its own for
+        each slice of requests before any of them starts, and every few seconds; from the caller's thread
+        when the round ends or is stopped.
     :param deadline: a ``time.time()`` after which no new request starts (the marketing window's end).
     :param budget: with ``max_fee``: each request reserves its estimated fee (``message_fees`` per batch
         times its numbers) before it starts, and is settled with the fee Tencent reports; the ratio billed
@@ -146,7 +150,7 @@ class Dispatcher:
         batches: Sequence[Batch],
         ledger: Ledger,
         settings: SendSettings,
-        checkpoint: Callable[[], None],
+        save: Callable[[dict[str, Any]], None],
         *,
         deadline: float | None = None,
         clock: Callable[[], float] = time.time,
@@ -157,7 +161,7 @@ class Dispatcher:
         self.batches = batches
         self.ledger = ledger
         self.settings = settings
-        self.checkpoint = checkpoint
+        self.save = save
         self.deadline = deadline
         self.clock = clock
         self.budget = budget
@@ -214,31 +218,38 @@ class Dispatcher:
         total = len(units)
         verbose = total <= PER_REQUEST_LOG_LIMIT
         pending = deque(_Job(unit) for unit in units)
-        #: Written ahead, not started; and written ahead, waiting to be tried again: (when, order, job).
+        #: Written ahead, the snapshot that says so being stored: (jobs, snapshot number).
+        staged: tuple[list[_Job], int] | None = None
+        #: Written ahead and stored, not started; and written ahead, waiting to be tried again: (when, order,
+        #: job).
         ready: deque[_Job] = deque()
         delayed: list[tuple[float, int, _Job]] = []
         order = 0
         finished = 0
+        writer = LedgerWriter(self.save)
         started = last_progress = last_checkpoint = now
         try:
-            while (pending or ready or delayed or engine.in_flight) and not self._stop.is_set():
+            while (pending or staged or ready or delayed or engine.in_flight) and not self._stop.is_set():
                 now = time.monotonic()
                 #: The fee cap waits for the answer that tells how Tencent bills (nothing to pace meanwhile).
                 priced_wait = False
                 while delayed and delayed[0][0] <= now:
                     ready.append(heapq.heappop(delayed)[2])
-                if (pending or ready or delayed) and (self._halted or self._past_deadline()):
+                if (pending or staged or ready or delayed) and (self._halted or self._past_deadline()):
                     result.stopped_at_deadline = result.stopped_at_deadline or not self._halted
-                    result.not_sent += self._give_back(pending, ready, delayed)
-                if not ready and pending:
-                    size = max(1, math.ceil(pacer.rate * SLICE_SECONDS))
+                    result.not_sent += self._give_back(pending, staged, ready, delayed)
+                    staged = None
+                if staged is not None and writer.stored >= staged[1]:
+                    ready.extend(staged[0])
+                    staged = None
+                size = max(1, math.ceil(pacer.rate * SLICE_SECONDS))
+                if staged is None and pending and len(ready) <= size // 2:
+                    # Write-ahead: the ledger must know these may leave before any of them does, so they
+                    # start once the snapshot that says so is stored, while the slice before is sent.
                     chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
-                    # Write-ahead: the ledger must know these may leave before any of them does. (In
-                    # `ready` first: if storing fails, the cleanup below gives them back.)
                     self.ledger.start(job.unit for job in chunk)
-                    ready.extend(chunk)
-                    self.checkpoint()
-                    now = last_checkpoint = time.monotonic()
+                    staged = (chunk, writer.submit(self.ledger.dump()))
+                    last_checkpoint = now
                 pacer.recover(now)
                 while ready and engine.in_flight < limit.current and pacer.take(now):
                     job = ready.popleft()
@@ -258,6 +269,9 @@ class Dispatcher:
                     wait = min(wait, pacer.wait(now))
                 if delayed:
                     wait = min(wait, max(0.0, delayed[0][0] - now))
+                if staged is not None and not ready and not engine.in_flight:
+                    # Nothing to do but wait for the record of the next requests to be stored.
+                    writer.wait(staged[1], wait)
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
@@ -275,13 +289,15 @@ class Dispatcher:
                     self._log_progress(finished, total, now - started, engine.in_flight)
                     last_progress = now
                 if now - last_checkpoint >= CHECKPOINT_INTERVAL:
-                    self.checkpoint()
+                    writer.submit(self.ledger.dump())
                     last_checkpoint = now
         finally:
             # Stopped (on_kill, a timeout, an unexpected error) or done: nothing more starts; answers on
             # their way get a short grace; what never started goes back to the ledger's to-do list.
-            result.interrupted = self._stop.is_set() and bool(pending or ready or delayed or engine.in_flight)
-            result.not_sent += self._give_back(pending, ready, delayed)
+            result.interrupted = self._stop.is_set() and bool(
+                pending or staged or ready or delayed or engine.in_flight
+            )
+            result.not_sent += self._give_back(pending, staged, ready, delayed)
             grace = time.monotonic() + STOP_GRACE
             while engine.in_flight and time.monotonic() < grace:
                 for reply in engine.poll(MAX_POLL):
@@ -298,7 +314,8 @@ class Dispatcher:
                     "sent again",
                     len(abandoned),
                 )
-            self.checkpoint()
+            writer.close()
+            self.save(self.ledger.dump())
             result.peak_in_flight = limit.peak
         if not verbose:
             self._log_progress(finished, total, time.monotonic() - started, 0)
@@ -334,10 +351,14 @@ class Dispatcher:
         ledger.fee_scale = self.budget.scale
 
     def _give_back(
-        self, pending: deque[_Job], ready: deque[_Job], delayed: list[tuple[float, int, _Job]]
+        self,
+        pending: deque[_Job],
+        staged: tuple[list[_Job], int] | None,
+        ready: deque[_Job],
+        delayed: list[tuple[float, int, _Job]],
     ) -> int:
         """Units written ahead but never started are certainly not sent: release them."""
-        jobs = [*ready, *(item[2] for item in delayed)]
+        jobs = [*(staged[0] if staged else ()), *ready, *(item[2] for item in delayed)]
         for job in jobs:
             self.ledger.release(job.unit)
         count = sum(len(self._positions(job.unit)) for job in [*jobs, *pending])

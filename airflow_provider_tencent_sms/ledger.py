@@ -182,13 +182,15 @@ class Ledger:
         return sum(batch_sizes[i] for i in lost) + sum(len(p) for _, p in stranded)
 
     def dump(self) -> dict[str, Any]:
+        """The ledger as plain JSON data, sharing nothing with it: it may be stored from another thread
+        while the ledger changes."""
         document: dict[str, Any] = {
             "v": LEDGER_VERSION,
             "plan": self.plan,
             "done": encode_ranges(self.done),
             "inflight": encode_ranges(self.inflight),
-            "inflight_positions": {str(b): p for b, p in self.inflight_positions.items() if p},
-            "unknown": {str(b): p for b, p in self.unknown.items() if p},
+            "inflight_positions": {str(b): list(p) for b, p in self.inflight_positions.items() if p},
+            "unknown": {str(b): list(p) for b, p in self.unknown.items() if p},
             "failed": {
                 str(b): {str(p): c for p, c in items.items()} for b, items in self.failed.items() if items
             },
@@ -197,8 +199,8 @@ class Ledger:
                 for b, items in self.retry.items()
                 if items
             },
-            "messages": self.messages,
-            "window": {str(b): p for b, p in self.window.items() if p},
+            "messages": dict(self.messages),
+            "window": {str(b): list(p) for b, p in self.window.items() if p},
             "sent": self.sent,
             "fee": self.fee,
             "requests": self.requests,
@@ -215,12 +217,12 @@ class Ledger:
             "reconcile": None if self.reconcile is None else [self.reconcile.origin, self.reconcile.checks],
             "reconciled": self.reconciled,
             "resent": self.resent,
-            "resend": {str(b): p for b, p in self.resend.items() if p},
+            "resend": {str(b): list(p) for b, p in self.resend.items() if p},
             "delivery": None if self.delivery is None else [self.delivery.origin, self.delivery.checks],
-            "checked": {str(b): p for b, p in self.checked.items() if p},
+            "checked": {str(b): list(p) for b, p in self.checked.items() if p},
             "template_content": self.template_content,
             "fee_scale": self.fee_scale,
-            "unpriced": {str(b): p for b, p in self.unpriced.items() if p},
+            "unpriced": {str(b): list(p) for b, p in self.unpriced.items() if p},
         }
         document.update((key, value) for key, value in optional.items() if value)
         if self.capped_at is not None:  # not with the falsy ones above: max_fee=0 is a cap too

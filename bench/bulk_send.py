@@ -14,8 +14,10 @@ measured here is the client's alone) answers:
   latency as much as the rate (at 200 ms no sender can show more than 1,876/s); the long send tells the
   rate the sender keeps, as the server counts it per full second, and whether any second passed the cap.
 
-Then one send of 1,000,000 recipients at 20 ms over HTTP, for peak memory and time. Each run checks that
-the endpoint received every number exactly as often as the operator reports sent (and none unknown).
+Then one send of 1,000,000 recipients at 20 ms over HTTP, for peak memory and time, and the sustained send
+at 20 ms over HTTP again with a task state store that takes 25 ms a save, as Airflow's does through the API
+server (the other runs keep the ledger in memory). Each run checks that the endpoint received every number
+exactly as often as the operator reports sent (and none unknown).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ LATENCIES = (0, 20, 200)
 #: How long each SDK baseline may send, at most.
 SDK_SECONDS = 3.0
 SDK_THREADS = 16
+#: What one save of the ledger takes in the slow-store run (15-25 ms through the task state store under
+#: ``dag.test``).
+STORE_SECONDS = 0.025
 
 
 def free_port() -> int:
@@ -125,8 +130,8 @@ def recipients(count: int) -> list[str]:
 # -- the operator, in a child process --------------------------------------------------------------------
 
 
-def operator_run(url: str, ca_path: str | None, count: int) -> dict[str, Any]:
-    """Run in a fresh process: one operator send, measured."""
+def operator_run(url: str, ca_path: str | None, count: int, store_seconds: float) -> dict[str, Any]:
+    """Run in a fresh process: one operator send, measured; each ledger save takes ``store_seconds``."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tencent-sms-bench-"))
     extra: dict[str, Any] = {"sms_sdk_app_id": APP_ID, "sign_name": "Airflow"}
     if ca_path:
@@ -137,6 +142,11 @@ def operator_run(url: str, ca_path: str | None, count: int) -> dict[str, Any]:
     from airflow_provider_tencent_sms import dispatch
     from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
     from airflow_provider_tencent_sms.task_state import InMemoryTaskState
+
+    class SlowTaskState(InMemoryTaskState):
+        def set(self, key: str, value: Any) -> None:
+            time.sleep(store_seconds)
+            super().set(key, value)
 
     sending: dict[str, float] = {}
     peak: list[int] = []
@@ -160,7 +170,7 @@ def operator_run(url: str, ca_path: str | None, count: int) -> dict[str, Any]:
         max_requests_per_second=CAP,
     )
     wall, cpu = time.perf_counter(), time.process_time()
-    summary = operator.execute({"task_state_store": InMemoryTaskState()})  # type: ignore[arg-type]
+    summary = operator.execute({"task_state_store": SlowTaskState()})  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     requests = int(summary["requests"])
     return {
@@ -178,14 +188,18 @@ def operator_run(url: str, ca_path: str | None, count: int) -> dict[str, Any]:
     }
 
 
-def operator(endpoint: Endpoint, count: int) -> dict[str, Any]:
+def operator(endpoint: Endpoint, count: int, store_seconds: float = 0.0) -> dict[str, Any]:
     endpoint.reset()
-    command = [sys.executable, __file__, "--child", endpoint.url, endpoint.ca_path or "", str(count)]
+    command = [
+        *(sys.executable, __file__, "--child", endpoint.url, endpoint.ca_path or "", str(count)),
+        str(store_seconds),
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     seen = endpoint.stats()
     if result["unknown"] or seen["numbers"] != result["sent"] or result["sent"] != count:
         raise SystemExit(f"operator: sent {result['sent']} of {count}, endpoint saw {seen['numbers']}")
+    result["store_ms"] = 1000 * store_seconds
     result["server_max_requests_per_second"] = seen["max_per_second"]
     seconds = seen["full_seconds"]
     result["server_full_seconds"] = seconds
@@ -312,14 +326,16 @@ def main() -> None:
     parser.add_argument(
         "--sustained-recipients", type=int, default=2_000_000, help="one longer send per cell; 0: none"
     )
-    parser.add_argument("--child", nargs=3, metavar=("URL", "CA", "COUNT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("URL", "CA", "COUNT", "STORE_SECONDS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     # Airflow's task logging writes to file descriptor 1: send it to stderr, keeping stdout for the result.
     result_out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     if args.child:
-        url, ca_path, count = args.child
-        result: dict[str, Any] = operator_run(url, ca_path or None, int(count))
+        url, ca_path, count, store_seconds = args.child
+        result: dict[str, Any] = operator_run(url, ca_path or None, int(count), float(store_seconds))
     else:
         result = {
             "cap": CAP,
@@ -336,9 +352,12 @@ def main() -> None:
                 for latency in args.latency_ms or LATENCIES
             ],
         }
-        if args.memory_recipients:
+        if args.memory_recipients or args.sustained_recipients:
             with endpoint_process(20, False) as endpoint:
-                result["memory"] = operator(endpoint, args.memory_recipients)
+                if args.memory_recipients:
+                    result["memory"] = operator(endpoint, args.memory_recipients)
+                if args.sustained_recipients:
+                    result["slow_store"] = operator(endpoint, args.sustained_recipients, STORE_SECONDS)
     sys.stdout.flush()
     json.dump(result, result_out)
     result_out.write("\n")

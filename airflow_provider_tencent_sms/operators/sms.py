@@ -515,7 +515,7 @@ class SendSmsOperator(BaseOperator):
                     batches,
                     ledger,
                     settings,
-                    checkpoint,
+                    store.save,
                     deadline=deadline,
                     budget=budget,
                     message_fees=fees or (),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_tencent_sms.ledger import Ledger
+from airflow_provider_tencent_sms.ledger import Ledger, decode_ranges
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.task_state import LEDGER_KEY, InMemoryTaskState
 from tests.conftest import TEST_DAGS
@@ -99,6 +99,45 @@ def test_a_connection_dropped_after_the_request_was_written_is_never_resent(sand
     with pytest.raises(AirflowFailException):
         send(2000, max_concurrency=2, on_unknown_outcome="fail").execute({"task_state_store": state})
     assert send_requests(sandbox) == 10
+
+
+class SlowStore(InMemoryTaskState):
+    """A task state store whose saves take as long as a busy API server's, each recorded with its span."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.saves: list[tuple[float, float, dict[str, Any]]] = []
+
+    def set(self, key: str, value: Any) -> None:
+        began = time.monotonic()
+        time.sleep(self.seconds)
+        super().set(key, value)
+        self.saves.append((began, time.monotonic(), value))
+
+
+def test_no_request_leaves_before_its_record_is_stored_and_sending_goes_on_while_storing(sandbox):
+    store = SlowStore(0.06)
+    summary = send(60_000, max_requests_per_second=400).execute({"task_state_store": store})
+    assert summary["sent"] == 60_000
+    arrivals = [r for r in sandbox.requests if r.action == "SendSms"]
+    assert len(arrivals) == 300
+    for request in arrivals:
+        batch = int(request.phone_numbers[0][6:]) // 200  # numbers are in plan order, 200 a batch
+        covered = [
+            ended
+            for _, ended, snapshot in store.saves
+            if batch in set(decode_ranges(snapshot["inflight"])) | set(decode_ranges(snapshot["done"]))
+        ]
+        assert covered and min(covered) < request.monotonic, f"batch {batch} left before it was recorded"
+    # The store is slow, but requests kept leaving while it stored the next slice's record.
+    first, last = arrivals[0].monotonic, arrivals[-1].monotonic
+    while_sending = [(began, ended) for began, ended, _ in store.saves if first < began and ended < last]
+    assert while_sending
+    for began, ended in while_sending:
+        assert any(began < r.monotonic < ended for r in arrivals), (
+            "sending stopped while the ledger was stored"
+        )
 
 
 def test_no_answer_within_the_timeout_is_outcome_unknown(sandbox, monkeypatch):
