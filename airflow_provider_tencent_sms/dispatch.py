@@ -17,6 +17,7 @@ import contextlib
 import heapq
 import logging
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -62,6 +63,8 @@ MAX_RATE_LIMITED_ATTEMPTS = 20
 STOP_GRACE = 2.0
 #: The loop's longest sleep, so that a stop request is seen quickly.
 MAX_POLL = 0.05
+#: The snapshot number of a slice not yet submitted: higher than any stored, so it never becomes ready.
+UNSUBMITTED = sys.maxsize
 
 
 @dataclass(frozen=True)
@@ -247,31 +250,41 @@ class Dispatcher:
                     # Write-ahead: the ledger must know these may leave before any of them does, so they
                     # start once the snapshot that says so is stored, while the slice before is sent.
                     chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
+                    # Staged before it is marked, so that whatever interrupts the marking or the
+                    # submitting (a timeout, a failed earlier save) leaves it where the cleanup gives it back.
+                    staged = (chunk, UNSUBMITTED)
                     self.ledger.start(job.unit for job in chunk)
                     staged = (chunk, writer.submit(self.ledger.dump()))
                     last_checkpoint = now
                 pacer.recover(now)
                 while ready and engine.in_flight < limit.current and pacer.take(now):
-                    job = ready.popleft()
+                    # The job stays in ``ready`` until it is handed to the engine: a timeout while its
+                    # body is built or signed leaves it to be given back, not marked possibly sent.
+                    job = ready[0]
                     room = self._reserve(job.unit)
                     if room is not Room.START:
-                        ready.appendleft(job)
                         if room is Room.FULL:
                             # Over max_fee: nothing more starts; what is in flight is still recorded.
                             result.stopped_at_budget = self._halted = True
                         priced_wait = room is Room.WAIT
                         break
                     body = self._body(job.unit)
-                    engine.start(job, body, [*headers, *_lines(signer.headers(body, transport.host))])
+                    request_headers = [*headers, *_lines(signer.headers(body, transport.host))]
+                    ready.popleft()
+                    engine.start(job, body, request_headers)
                 limit.note(engine.in_flight)
                 wait = MAX_POLL
                 if ready and engine.in_flight < limit.current and not priced_wait:
                     wait = min(wait, pacer.wait(now))
                 if delayed:
                     wait = min(wait, max(0.0, delayed[0][0] - now))
-                if staged is not None and not ready and not engine.in_flight:
-                    # Nothing to do but wait for the record of the next requests to be stored.
-                    writer.wait(staged[1], wait)
+                if not engine.in_flight:
+                    # No answer to wait for (the engine would return at once): wait for the record of the
+                    # next requests to be stored, or for the next start or retry, waking on stop().
+                    if staged is not None and not ready:
+                        writer.wait(staged[1], wait)
+                    else:
+                        self._stop.wait(wait)
                 for reply in engine.poll(wait):
                     limit.answered(reply.seconds, pacer.rate)
                     job = reply.token
@@ -294,32 +307,45 @@ class Dispatcher:
         finally:
             # Stopped (on_kill, a timeout, an unexpected error) or done: nothing more starts; answers on
             # their way get a short grace; what never started goes back to the ledger's to-do list.
-            result.interrupted = self._stop.is_set() and bool(
-                pending or staged or ready or delayed or engine.in_flight
-            )
-            result.not_sent += self._give_back(pending, staged, ready, delayed)
-            grace = time.monotonic() + STOP_GRACE
-            while engine.in_flight and time.monotonic() < grace:
-                for reply in engine.poll(MAX_POLL):
-                    with self._fee_settled(reply.token.unit):
-                        self._settle(
-                            reply.token, reply, result, pacer, verbose, finished + 1, total, final=True
-                        )
-                    finished += 1
-            abandoned = engine.abandon()
-            engine.close()
-            if abandoned:
-                log.error(
-                    "Stopped with %d requests unanswered: they stay marked as possibly sent and are never "
-                    "sent again",
-                    len(abandoned),
+            try:
+                result.interrupted = self._stop.is_set() and bool(
+                    pending or staged or ready or delayed or engine.in_flight
                 )
-            writer.close()
-            self.save(self.ledger.dump())
-            result.peak_in_flight = limit.peak
+                result.not_sent += self._give_back(pending, staged, ready, delayed)
+                self._wind_down(engine, result, pacer, verbose, finished, total)
+            finally:
+                # Whatever failed above, the final record is stored, and only once the writer can no
+                # longer store an older one after it.
+                writer.close()
+                self.save(self.ledger.dump())
+                result.peak_in_flight = limit.peak
         if not verbose:
             self._log_progress(finished, total, time.monotonic() - started, 0)
         return result
+
+    def _wind_down(
+        self,
+        engine: CurlEngine,
+        result: DispatchResult,
+        pacer: Pacer,
+        verbose: bool,
+        finished: int,
+        total: int,
+    ) -> None:
+        """Record the answers that arrive within the grace period, then abandon the rest (outcome unknown)."""
+        grace = time.monotonic() + STOP_GRACE
+        while engine.in_flight and time.monotonic() < grace:
+            for reply in engine.poll(MAX_POLL):
+                with self._fee_settled(reply.token.unit):
+                    self._settle(reply.token, reply, result, pacer, verbose, finished + 1, total, final=True)
+                finished += 1
+        abandoned = engine.abandon()
+        engine.close()
+        if abandoned:
+            log.error(
+                "Stopped with %d requests unanswered: they stay marked as possibly sent and are never sent again",
+                len(abandoned),
+            )
 
     def _reserve(self, unit: SendUnit) -> Room:
         if self.budget is None:
@@ -357,11 +383,11 @@ class Dispatcher:
         ready: deque[_Job],
         delayed: list[tuple[float, int, _Job]],
     ) -> int:
-        """Units written ahead but never started are certainly not sent: release them."""
+        """Units written ahead but never started are certainly not sent: release them; return how many
+        recipients that leaves unsent (a job is counted once, even if an interruption left it in two lists)."""
         jobs = [*(staged[0] if staged else ()), *ready, *(item[2] for item in delayed)]
-        for job in jobs:
-            self.ledger.release(job.unit)
-        count = sum(len(self._positions(job.unit)) for job in [*jobs, *pending])
+        released = [job for job in jobs if self.ledger.release(job.unit)]
+        count = sum(len(self._positions(job.unit)) for job in [*released, *pending])
         pending.clear()
         ready.clear()
         delayed.clear()

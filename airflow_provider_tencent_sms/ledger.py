@@ -278,16 +278,22 @@ class Ledger:
             else:
                 self.inflight_positions.setdefault(unit.batch, []).extend(unit.positions)
 
-    def _unstart(self, unit: SendUnit) -> None:
+    def _unstart(self, unit: SendUnit) -> bool:
+        """Forget that a unit may be on the wire; whether it was marked so."""
         if unit.positions is None:
+            marked = unit.batch in self.inflight
             self.inflight.discard(unit.batch)
-        elif unit.batch in self.inflight_positions:
-            positions = set(unit.positions)
-            left = [p for p in self.inflight_positions[unit.batch] if p not in positions]
-            if left:
-                self.inflight_positions[unit.batch] = left
-            else:
-                del self.inflight_positions[unit.batch]
+            return marked
+        if unit.batch not in self.inflight_positions:
+            return False
+        positions = set(unit.positions)
+        before = self.inflight_positions[unit.batch]
+        left = [p for p in before if p not in positions]
+        if left:
+            self.inflight_positions[unit.batch] = left
+        else:
+            del self.inflight_positions[unit.batch]
+        return len(left) < len(before)
 
     def _settle(self, unit: SendUnit) -> None:
         """A unit's request was answered: its positions leave every waiting list before re-filing."""
@@ -393,13 +399,14 @@ class Ledger:
         self.unknown.setdefault(batch, []).extend(positions)
         self.unpriced.setdefault(batch, []).extend(positions)
 
-    def release(self, unit: SendUnit) -> None:
-        """A unit was certainly not sent (refused before processing, or never started): forget it.
+    def release(self, unit: SendUnit) -> bool:
+        """A unit was certainly not sent (refused before processing, or never started): forget it; return
+        whether it was marked possibly sent (a second release of the same unit changes nothing).
 
         Its recipients stay where they were: never sent (new), waiting (``retry``, ``window``), or unknown
         and to be sent once more (``resend``).
         """
-        self._unstart(unit)
+        return self._unstart(unit)
 
     def note_first_send(self, now: float) -> None:
         if self.first_send is None:

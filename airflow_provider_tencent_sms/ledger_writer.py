@@ -1,10 +1,11 @@
-"""Storing the ledger from a thread of its own, so that the sending loop never waits on the store.
+"""Storing the ledger from a thread of its own, so that the sending loop does not wait for each save.
 
 Through Airflow's task state store a save is a round trip to the API server (15-25 ms under ``dag.test``,
 more on a busy deployment). Done on the loop's thread four times a second, it would stop every request
-start and answer for that long. Here the loop hands over a finished snapshot and goes on; it starts the
-requests a snapshot covers only once :meth:`LedgerWriter.stored` says that snapshot is durable, so
-write-ahead holds: no request leaves before the record that it may leave is stored.
+start and answer for that long. Here the loop takes a snapshot (a copy, in memory), hands it over and
+goes on; it starts the requests a snapshot covers only once :meth:`LedgerWriter.stored` says that
+snapshot is durable, so write-ahead holds: no request leaves before the record that it may leave is
+stored.
 
 Snapshots are numbered. Only the newest waiting one is kept: each is a whole ledger, and a later one
 covers everything an earlier one did (a request is marked possibly sent until its answer is recorded), so

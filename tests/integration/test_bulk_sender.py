@@ -9,11 +9,13 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowTaskTimeout
 
+from airflow_provider_tencent_sms.dispatch import Dispatcher
 from airflow_provider_tencent_sms.ledger import Ledger, decode_ranges
 from airflow_provider_tencent_sms.operators.sms import SendSmsOperator
 from airflow_provider_tencent_sms.task_state import LEDGER_KEY, InMemoryTaskState
@@ -138,6 +140,65 @@ def test_no_request_leaves_before_its_record_is_stored_and_sending_goes_on_while
         assert any(began < r.monotonic < ended for r in arrivals), (
             "sending stopped while the ledger was stored"
         )
+
+
+def interrupt_once(monkeypatch, owner: type, name: str, when: Callable[..., bool]) -> list[bool]:
+    """Make ``owner.name`` raise an ``execution_timeout`` once, on the first call ``when`` accepts, as
+    SIGALRM would at that point of the loop; return a list that gets a value when it has fired."""
+    original = getattr(owner, name)
+    fired: list[bool] = []
+
+    def interrupted(self: Any, *args: Any) -> Any:
+        if not fired and when(self, *args):
+            fired.append(True)
+            raise AirflowTaskTimeout("Timeout, PID: 1")
+        return original(self, *args)
+
+    monkeypatch.setattr(owner, name, interrupted)
+    return fired
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["marking the second slice", "building a request"],
+)
+def test_a_timeout_inside_the_loop_leaves_only_requests_that_left_possibly_sent(sandbox, monkeypatch, where):
+    # 20 requests at 40/s: slices of 10, the second written ahead while the first is sent.
+    if where == "marking the second slice":
+        fired = interrupt_once(
+            monkeypatch, Ledger, "dump", lambda ledger: max(ledger.inflight, default=0) >= 10
+        )
+    else:
+        calls = Counter[str]()
+
+        def fifth(dispatcher: Any, unit: Any) -> bool:
+            calls["body"] += 1
+            return calls["body"] == 5
+
+        fired = interrupt_once(monkeypatch, Dispatcher, "_body", fifth)
+    state = InMemoryTaskState()
+    with pytest.raises(AirflowTaskTimeout):
+        send(4000, max_requests_per_second=40).execute({"task_state_store": state})
+    assert fired
+    left = {int(r.phone_numbers[0][6:]) // 200 for r in sandbox.requests if r.action == "SendSms"}
+    assert set(decode_ranges(stored_ledger(state)["inflight"])) <= left
+    monkeypatch.undo()
+    use_connection(monkeypatch, sandbox)
+    summary = send(4000, max_requests_per_second=1000, on_unknown_outcome="fail").execute(
+        {"task_state_store": state}
+    )
+    assert summary["unknown"] == 0
+    counts = received(sandbox)
+    assert len(counts) == 4000 and set(counts.values()) == {1}
+
+
+def test_a_slow_send_sleeps_between_requests_instead_of_spinning(sandbox):
+    op = send(1000, max_requests_per_second=2)  # 5 requests over about 2 s
+    wall, cpu = time.monotonic(), time.thread_time()
+    assert op.execute({"task_state_store": InMemoryTaskState()})["sent"] == 1000
+    wall, cpu = time.monotonic() - wall, time.thread_time() - cpu
+    assert wall > 1.5
+    assert cpu < wall / 4, f"the sending thread used {cpu:.2f} s of CPU in {wall:.2f} s"
 
 
 def test_no_answer_within_the_timeout_is_outcome_unknown(sandbox, monkeypatch):

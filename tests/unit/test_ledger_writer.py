@@ -44,7 +44,10 @@ def test_snapshots_queued_behind_a_slow_save_collapse_into_the_newest():
 
 
 def test_a_failed_save_is_raised_in_the_senders_thread_and_nothing_later_is_taken():
+    attempts: list[dict[str, Any]] = []
+
     def save(snapshot: dict[str, Any]) -> None:
+        attempts.append(snapshot)
         raise ConnectionError("API server unreachable")
 
     writer = LedgerWriter(save)
@@ -56,6 +59,7 @@ def test_a_failed_save_is_raised_in_the_senders_thread_and_nothing_later_is_take
     with pytest.raises(ConnectionError):
         writer.submit({"n": 2})
     writer.close()
+    assert attempts == [{"n": 1}]
 
 
 def test_close_waits_for_the_save_under_way_and_drops_the_one_waiting():
