@@ -3,6 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Package caches stay in the clone (git-ignored), so that nothing is written to the user's home.
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
 .PHONY: test lint typecheck unit docs demo bench clean lock venv browser redis airflow dist
 
@@ -67,7 +70,7 @@ dist: $(STAMP)
 	@ls dist
 
 clean:
-	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .demo test-artifacts dist build
+	rm -rf $(VENV) .cache docs/_build .mypy_cache .ruff_cache .demo test-artifacts dist build
 
 # Benchmarks (a few minutes): writes bench/results/latest.json and latest.md.
 bench: $(STAMP)

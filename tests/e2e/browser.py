@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +29,16 @@ CHROMIUM_ARGS = [
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # Chromium keeps crash reports and settings under the home directory even with a throwaway profile:
+    # give it a home of its own, so that the tests write nothing to the user's.
+    with tempfile.TemporaryDirectory(prefix="tencent-sms-chromium-") as home, sync_playwright() as playwright:
+        env = {
+            **os.environ,
+            "HOME": home,
+            "XDG_CONFIG_HOME": f"{home}/config",
+            "XDG_CACHE_HOME": f"{home}/cache",
+        }
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
         expect.set_options(timeout=UI_TIMEOUT_MS)
         try:
             yield browser
