@@ -312,7 +312,7 @@ class Dispatcher:
                     pending or staged or ready or delayed or engine.in_flight
                 )
                 result.not_sent += self._give_back(pending, staged, ready, delayed)
-                self._wind_down(engine, result, pacer, verbose, finished, total)
+                finished = self._wind_down(engine, result, pacer, verbose, finished, total)
             finally:
                 # Whatever failed above, the final record is stored, and only once the writer can no
                 # longer store an older one after it.
@@ -331,8 +331,9 @@ class Dispatcher:
         verbose: bool,
         finished: int,
         total: int,
-    ) -> None:
-        """Record the answers that arrive within the grace period, then abandon the rest (outcome unknown)."""
+    ) -> int:
+        """Record the answers that arrive within the grace period, then abandon the rest (outcome unknown);
+        return how many requests are finished."""
         grace = time.monotonic() + STOP_GRACE
         while engine.in_flight and time.monotonic() < grace:
             for reply in engine.poll(MAX_POLL):
@@ -346,6 +347,7 @@ class Dispatcher:
                 "Stopped with %d requests unanswered: they stay marked as possibly sent and are never sent again",
                 len(abandoned),
             )
+        return finished
 
     def _reserve(self, unit: SendUnit) -> Room:
         if self.budget is None:
